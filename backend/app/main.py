@@ -1,0 +1,29 @@
+"""FastAPI application factory.
+
+`create_app()` builds the app from settings so tests and the CLI can run several
+differently configured apps in one process; `app` is the module-level instance uvicorn serves.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from app.api.v1.router import api_router
+from app.api.routes.health import router as health_router
+from app.core.config import Settings, get_settings
+from app.core.logging import configure_logging
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; `settings` defaults to the process-wide ones."""
+    settings = settings or get_settings()
+    configure_logging(settings.LOG_LEVEL)
+    app = FastAPI(
+        title=settings.PROJECT_NAME,
+        description="AI backend of a job-matching platform, served by OpenAI and Anthropic in tandem.",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.include_router(health_router)
+    app.include_router(api_router, prefix=settings.API_V1_STR)
+    return app
