@@ -1,0 +1,46 @@
+"""Anthropic: the Messages API through `langchain-anthropic`'s `ChatAnthropic` and the SDK."""
+
+from __future__ import annotations
+
+import anthropic
+from langchain_anthropic import ChatAnthropic
+from langchain_core.language_models import BaseChatModel
+
+from app.ai.providers.base import ProviderAdapter
+from app.ai.providers.classification import Classification, ErrorClass
+from app.ai.providers.registry import register
+from app.core.config import Settings
+
+
+class AnthropicAdapter(ProviderAdapter):
+    """Anthropic's SDK errors and stream markers (`stop_reason` from `message_delta`)."""
+
+    name = "anthropic"
+    required_settings = ("ANTHROPIC_API_KEY",)
+    terminal_metadata_keys = ("stop_reason",)
+
+    def model_name(self, settings: Settings) -> str:
+        return settings.ANTHROPIC_MODEL
+
+    def build(self, settings: Settings) -> BaseChatModel:
+        return ChatAnthropic(  # type: ignore[call-arg,arg-type]
+            model=settings.ANTHROPIC_MODEL,
+            api_key=settings.ANTHROPIC_API_KEY,  # type: ignore[arg-type]
+            base_url=settings.ANTHROPIC_BASE_URL,
+            temperature=settings.AI_TEMPERATURE,
+            timeout=settings.AI_REQUEST_TIMEOUT,
+            max_retries=0,  # one retry loop only: ours
+            stream_usage=True,
+        )
+
+    def classify(self, exc: BaseException) -> Classification | None:
+        if isinstance(exc, anthropic.APITimeoutError):
+            return Classification(ErrorClass.TRANSIENT, "timeout")
+        if isinstance(exc, anthropic.APIConnectionError):
+            return Classification(ErrorClass.TRANSIENT, "connection")
+        if isinstance(exc, anthropic.APIResponseValidationError):
+            return Classification(ErrorClass.TRANSIENT, "invalid_response", exc.status_code)
+        return None
+
+
+ADAPTER = register(AnthropicAdapter())

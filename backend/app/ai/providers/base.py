@@ -1,0 +1,107 @@
+"""What a provider module contributes, and a provider ready to serve calls.
+
+`ProviderAdapter` is the abstract base the brief asks for: one subclass per provider
+knows how to build its LangChain chat model from settings, how to read its SDK's
+errors, and how to tell that its stream really finished. The call loop in `hybrid.py`
+only ever talks to these two small types, so adding a provider never touches it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.runnables import Runnable, RunnableBinding, RunnableSequence
+
+from app.ai.providers.classification import Classification
+from app.core.config import Settings
+
+
+class ProviderAdapter(ABC):
+    """Everything provider-specific that the hybrid model needs."""
+
+    #: Registry name, as written in `AI_PROVIDER` / `AI_FALLBACK_PROVIDER`.
+    name: ClassVar[str]
+    #: Settings that must be set for the provider to be usable.
+    required_settings: ClassVar[tuple[str, ...]]
+    #: Keys in a stream chunk's metadata whose presence proves the answer is complete.
+    terminal_metadata_keys: ClassVar[tuple[str, ...]] = ("finish_reason",)
+
+    def is_configured(self, settings: Settings) -> bool:
+        return all(getattr(settings, name, None) for name in self.required_settings)
+
+    @abstractmethod
+    def model_name(self, settings: Settings) -> str:
+        """The model this provider serves with these settings."""
+
+    @abstractmethod
+    def build(self, settings: Settings) -> BaseChatModel:
+        """The LangChain chat model for this provider, with SDK retries switched off."""
+
+    @abstractmethod
+    def classify(self, exc: BaseException) -> Classification | None:
+        """SDK-specific classification; None defers to the generic rules."""
+
+    def stream_finished(self, chunk: ChatGenerationChunk) -> bool:
+        """True when `chunk` carries the provider's end-of-answer marker."""
+        info = chunk.generation_info or {}
+        meta = chunk.message.response_metadata or {}
+        return any(info.get(k) or meta.get(k) for k in self.terminal_metadata_keys)
+
+
+class Member:
+    """One provider inside a hybrid model: its chat model plus per-call bound kwargs.
+
+    `bind_tools` / `with_structured_output` on the hybrid produce new members whose
+    `kwargs` hold what the provider's own native method bound (tools, tool_choice,
+    response_format, output_config, ...). The hybrid then calls the inner model's
+    private `_generate`/`_stream` with them, so callbacks fire once, on the outer run.
+    """
+
+    __slots__ = ("adapter", "kwargs", "model", "name", "parser")
+
+    def __init__(
+        self,
+        name: str,
+        model: BaseChatModel,
+        adapter: ProviderAdapter,
+        kwargs: Mapping[str, Any] | None = None,
+        parser: Runnable[Any, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.adapter = adapter
+        self.kwargs: dict[str, Any] = dict(kwargs or {})
+        self.parser = parser
+
+    @property
+    def model_name(self) -> str:
+        for attr in ("model_name", "model"):
+            value = getattr(self.model, attr, None)
+            if isinstance(value, str):
+                return value
+        return type(self.model).__name__
+
+    def with_binding(self, bound: Runnable[Any, Any], parser: Runnable[Any, Any] | None = None) -> Member:
+        """A copy carrying the kwargs that `bound` (a binding of our model) adds."""
+        if not isinstance(bound, RunnableBinding) or bound.bound is not self.model:
+            raise TypeError(f"{self.name}: expected a binding of its own chat model, got {bound!r}")
+        return Member(self.name, self.model, self.adapter, {**self.kwargs, **bound.kwargs}, parser)
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Member:
+        return self.with_binding(self.model.bind_tools(tools, **kwargs), self.parser)
+
+    def with_structured_output(self, schema: Any, **kwargs: Any) -> Member:
+        """Apply the provider's own structured-output method; keep its parser beside it."""
+        structured = self.model.with_structured_output(schema, include_raw=False, **kwargs)
+        if not isinstance(structured, RunnableSequence):
+            raise TypeError(f"{self.name}: unexpected structured-output runnable {structured!r}")
+        steps = structured.steps
+        parser: Runnable[Any, Any] = steps[1] if len(steps) == 2 else RunnableSequence(*steps[1:])
+        return self.with_binding(steps[0], parser)
+
+    def __repr__(self) -> str:
+        return f"Member({self.name!r}, model={self.model_name!r})"

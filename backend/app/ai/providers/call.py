@@ -1,0 +1,183 @@
+"""Book-keeping for one hybrid call, so the loops in `hybrid.py` stay short.
+
+A `CallState` owns the deadline, the attempt plan, and the record of every attempt;
+it classifies failures, feeds provider health, writes the one log line per call,
+and builds either the answer's metadata or the final `ProviderError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.messages import BaseMessage
+
+from app.ai.providers.attempts import Attempt
+from app.ai.providers.base import Member
+from app.ai.providers.classification import Classification, ErrorClass, classify
+from app.ai.providers.deadline import Deadline
+from app.ai.providers.errors import (
+    NoProviderAvailableError,
+    ProviderError,
+    ProviderNotConfiguredError,
+    StreamInterruptedError,
+    describe,
+)
+from app.ai.providers.planner import AttemptPlanner
+from app.ai.providers.routing import CallContext
+
+if TYPE_CHECKING:
+    from app.ai.providers.hybrid import HybridChatModel
+
+logger = logging.getLogger("app.ai.providers")
+
+#: Keys a provider binding may carry that are for tracing, not for the provider's API.
+_TRACING_ONLY = ("ls_structured_output_format",)
+
+
+class CallState:
+    """State of one call across its attempts."""
+
+    def __init__(
+        self,
+        model: HybridChatModel,
+        messages: Sequence[BaseMessage],
+        metadata: Mapping[str, Any] | None,
+        kwargs: Mapping[str, Any],
+    ) -> None:
+        self.model = model
+        self.metadata = dict(metadata or {})
+        self.kwargs = dict(kwargs)
+        self.deadline = Deadline(model.deadline, model.timeout)
+        self.attempts: list[Attempt] = []
+        self.errors: list[BaseException] = []
+        self.skipped: list[dict[str, str]] = []
+        ordered = model.strategy.order(model.members, CallContext(messages, self.metadata))
+        admitted = []
+        for member in ordered:
+            reason = model.health.skip_reason(member.name)
+            if reason is None:
+                admitted.append(member)
+            else:
+                self.skipped.append({"provider": member.name, "reason": reason})
+        self.planner = AttemptPlanner(
+            admitted,
+            max_retries=model.max_retries,
+            deadline=self.deadline,
+            backoff_base=model.backoff_base,
+            backoff_cap=model.backoff_cap,
+        )
+        self._started_at = 0.0
+
+    def next_attempt(self) -> tuple[Member, float] | None:
+        return self.planner.next()
+
+    def call_kwargs(self, member: Member) -> dict[str, Any]:
+        """Kwargs for the inner model: its bindings, the caller's, our limits."""
+        merged = {**member.kwargs, **self.kwargs}
+        for key in _TRACING_ONLY:
+            merged.pop(key, None)
+        if self.model.temperature is not None:
+            merged.setdefault("temperature", self.model.temperature)
+        if self.model.max_tokens is not None:
+            merged.setdefault("max_tokens", self.model.max_tokens)
+        merged["timeout"] = self.deadline.next_attempt_timeout()
+        return merged
+
+    def begin(self) -> None:
+        self._started_at = time.monotonic()
+
+    def _attempt(self, member: Member, outcome: str, **fields: Any) -> Attempt:
+        latency = (time.monotonic() - self._started_at) * 1000.0
+        attempt = Attempt(member.name, member.model_name, outcome, round(latency, 3), **fields)
+        self.attempts.append(attempt)
+        if outcome != ErrorClass.CANCELLED.value:  # the caller left; says nothing of health
+            self.model.health.record(attempt)
+        return attempt
+
+    def failed(self, member: Member, exc: BaseException) -> Classification:
+        """Record a failed attempt; the caller re-raises when the verdict is CANCELLED."""
+        verdict = classify(exc, [member.adapter.classify])
+        self._attempt(
+            member,
+            verdict.error_class.value,
+            reason=verdict.reason,
+            status=verdict.status,
+            retry_after=verdict.retry_after,
+            error=describe(exc),
+        )
+        if verdict.error_class is ErrorClass.CANCELLED:
+            self._log("cancelled", None)
+        else:
+            self.errors.append(exc)
+            self.planner.failed(member, verdict)
+        return verdict
+
+    def succeeded(self, member: Member) -> dict[str, Any]:
+        """Record the winning attempt; returns the `hybrid` metadata for the answer."""
+        self._attempt(member, "ok")
+        meta = self.metadata_for(member)
+        self._log("ok", meta)
+        return meta
+
+    def metadata_for(self, member: Member) -> dict[str, Any]:
+        first = self.attempts[0].provider if self.attempts else member.name
+        return {
+            "provider": member.name,
+            "model": member.model_name,
+            "failover": member.name != first,
+            "strategy": self.model.strategy.name,
+            "attempts": [a.as_dict() for a in self.attempts],
+            "skipped": list(self.skipped),
+            "latency_ms": round(self.deadline.elapsed_ms(), 3),
+        }
+
+    def exhausted(self) -> ProviderError:
+        """The error for a call on which every provider failed (or none could be tried)."""
+        if not self.attempts and not self.model.members:
+            cause = ProviderNotConfiguredError(self.model.missing_settings or ["an API key"])
+            self._log("not_configured", None)
+            return ProviderError(str(cause), [cause])
+        if not self.attempts:
+            why = "; ".join(f"{s['provider']}: {s['reason']}" for s in self.skipped)
+            message = "No AI provider could take the call" + (f" ({why})" if why else "")
+            if self.deadline.expired:
+                message += " before the deadline"
+            error = ProviderError(message, [NoProviderAvailableError(message)], self.attempts)
+        else:
+            tried = "; ".join(a.summary() for a in self.attempts)
+            message = f"All AI providers failed: {tried}"
+            if self.deadline.expired:
+                message += f" (deadline of {self.model.deadline:g}s reached)"
+            error = ProviderError(message, self.errors, self.attempts)
+        self._log("failed", None)
+        return error
+
+    def interrupted(self, member: Member, exc: BaseException) -> StreamInterruptedError:
+        """The error that ends a stream which failed after sending content."""
+        self._log("interrupted", None)
+        return StreamInterruptedError(
+            f"{member.name} stream failed after content was sent: {describe(exc)}",
+            self.attempts,
+            exc,
+        )
+
+    def _log(self, outcome: str, meta: Mapping[str, Any] | None) -> None:
+        served = meta or {}
+        logger.info(
+            "ai call %s",
+            outcome,
+            extra={
+                "event": "ai_call",
+                "outcome": outcome,
+                "provider": served.get("provider"),
+                "model": served.get("model"),
+                "failover": served.get("failover", False),
+                "attempts": [a.as_dict() for a in self.attempts],
+                "skipped": self.skipped,
+                "latency_ms": round(self.deadline.elapsed_ms(), 3),
+                **{k: v for k, v in self.metadata.items() if k in ("feature", "request_id")},
+            },
+        )

@@ -1,0 +1,119 @@
+"""Typed errors of the provider layer.
+
+Modelled on httpx's exception hierarchy: callers catch the class that matches what
+they can do about it. `ProviderError` is the brief's name for "every provider failed";
+like pydantic-ai's `FallbackModel` it keeps *all* the underlying failures in one
+exception group, so nothing is lost when the last error is not the interesting one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Self
+
+if TYPE_CHECKING:
+    from app.ai.providers.attempts import Attempt
+
+
+class HybridProviderError(Exception):
+    """Base of every error raised by the provider layer itself."""
+
+
+class ProviderError(ExceptionGroup, HybridProviderError):  # type: ignore[misc]
+    """Every provider that could take the call failed.
+
+    The message names each provider tried and why; `attempts` has the full record
+    (provider, model, error class, status, latency) and `exceptions` the original errors.
+    """
+
+    attempts: tuple[Attempt, ...]
+
+    def __new__(
+        cls, message: str, errors: Sequence[BaseException], attempts: Sequence[Attempt] = ()
+    ) -> Self:
+        if not errors:
+            errors = [NoProviderAvailableError(message)]
+        self = super().__new__(cls, message, list(errors))  # type: ignore[arg-type]
+        self.attempts = tuple(attempts)
+        return self
+
+    def __init__(
+        self, message: str, errors: Sequence[BaseException], attempts: Sequence[Attempt] = ()
+    ) -> None:
+        super().__init__(message, list(errors) or [NoProviderAvailableError(message)])  # type: ignore[arg-type]
+
+    def derive(self, excs: Sequence[BaseException]) -> ProviderError:  # type: ignore[override]
+        return ProviderError(self.message, excs, self.attempts)
+
+    @property
+    def retry_after(self) -> float | None:
+        """The smallest `retry-after` any provider asked for, to pass on to clients."""
+        hints = [a.retry_after for a in self.attempts if a.retry_after is not None]
+        return min(hints) if hints else None
+
+
+class NoProviderAvailableError(HybridProviderError):
+    """No provider could even be tried (none configured, or all excluded)."""
+
+
+class ProviderNotConfiguredError(NoProviderAvailableError):
+    """No provider has an API key: the message names the settings to set."""
+
+    def __init__(self, missing_settings: Sequence[str]) -> None:
+        self.missing_settings = tuple(missing_settings)
+        super().__init__(
+            "No AI provider is configured: set "
+            + " or ".join(self.missing_settings)
+            + " (see .env.example)"
+        )
+
+
+class DeadlineExceededError(HybridProviderError, TimeoutError):
+    """The whole call ran past `AI_REQUEST_DEADLINE`."""
+
+
+class IncompleteStreamError(HybridProviderError):
+    """A provider's stream ended without its terminal event or finish reason.
+
+    The official SDKs end such a cut stream silently; treating it as a success would
+    hand the user a truncated answer, so it is a transient failure.
+    """
+
+    def __init__(self, provider: str, chunks: int) -> None:
+        self.provider = provider
+        self.chunks = chunks
+        super().__init__(
+            f"{provider} stream ended after {chunks} chunks without its terminal event"
+        )
+
+
+class StreamInterruptedError(HybridProviderError):
+    """A stream failed after content had already reached the caller.
+
+    Failing over at that point would splice two different answers together, so the
+    stream ends with this error instead of a silent partial answer.
+    """
+
+    def __init__(self, message: str, attempts: Sequence[Attempt], cause: BaseException) -> None:
+        super().__init__(message)
+        self.attempts = tuple(attempts)
+        self.__cause__ = cause
+
+
+_KEY_PATTERN = re.compile(r"(sk-(?:ant-)?|key-|AIza)[A-Za-z0-9_\-*]{4,}")
+
+
+def redact(text: str) -> str:
+    """Mask anything shaped like an API key (providers echo partial keys in 401 bodies)."""
+    return _KEY_PATTERN.sub(lambda m: m.group(1) + "***", text)
+
+
+def describe(exc: BaseException) -> str:
+    """A short, secret-free description of an error for messages and logs."""
+    status = getattr(exc, "status_code", None)
+    text: Any = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    lines = str(text).splitlines() or [""]
+    text = redact(lines[0][:200])
+    prefix = f"{type(exc).__name__}" + (f" {status}" if status else "")
+    return f"{prefix}: {text}" if text and text != type(exc).__name__ else prefix

@@ -1,0 +1,71 @@
+"""Provider health: what the hybrid model learns from each attempt.
+
+`ProviderHealth` is the seam between the call loop and health policy: before a call
+the loop asks `skip_reason` (a circuit breaker answers "open" here), after each
+attempt it calls `record`. `HealthStats`, the default, never skips a provider; it
+keeps the recent latency and outcome figures that status endpoints and latency-aware
+routing read.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from app.ai.providers.attempts import Attempt
+
+
+class ProviderHealth(Protocol):
+    def skip_reason(self, provider: str) -> str | None:
+        """Why `provider` should not be contacted now, or None to allow it."""
+
+    def record(self, attempt: Attempt) -> None:
+        """Learn from one finished attempt."""
+
+
+@dataclass(slots=True)
+class ProviderStats:
+    """Recent figures for one provider (exponentially weighted)."""
+
+    successes: int = 0
+    failures: int = 0
+    latency_ms: float | None = None
+    last_error: str | None = None
+    last_error_at: float | None = None
+    last_success_at: float | None = None
+
+
+class HealthStats:
+    """Thread-safe in-process statistics; never vetoes a provider."""
+
+    def __init__(self, alpha: float = 0.2) -> None:
+        self._alpha = alpha
+        self._stats: dict[str, ProviderStats] = {}
+        self._lock = threading.Lock()
+
+    def skip_reason(self, provider: str) -> str | None:
+        return None
+
+    def record(self, attempt: Attempt) -> None:
+        with self._lock:
+            stats = self._stats.setdefault(attempt.provider, ProviderStats())
+            now = time.time()
+            if attempt.ok:
+                stats.successes += 1
+                stats.last_success_at = now
+                previous = stats.latency_ms
+                stats.latency_ms = (
+                    attempt.latency_ms
+                    if previous is None
+                    else previous + self._alpha * (attempt.latency_ms - previous)
+                )
+            else:
+                stats.failures += 1
+                stats.last_error = attempt.reason or attempt.outcome
+                stats.last_error_at = now
+
+    def snapshot(self) -> dict[str, ProviderStats]:
+        with self._lock:
+            return {name: replace(stats) for name, stats in self._stats.items()}

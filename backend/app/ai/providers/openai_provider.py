@@ -1,0 +1,54 @@
+"""OpenAI: Chat Completions through `langchain-openai`'s `ChatOpenAI` and the official SDK."""
+
+from __future__ import annotations
+
+import openai
+from langchain_core.language_models import BaseChatModel
+from langchain_openai import ChatOpenAI
+
+from app.ai.providers.base import ProviderAdapter
+from app.ai.providers.classification import Classification, ErrorClass, classify_generic
+from app.ai.providers.registry import register
+from app.core.config import Settings
+
+
+class OpenAIAdapter(ProviderAdapter):
+    """OpenAI's SDK errors and stream markers (`finish_reason`)."""
+
+    name = "openai"
+    required_settings = ("OPENAI_API_KEY",)
+    terminal_metadata_keys = ("finish_reason",)
+
+    def model_name(self, settings: Settings) -> str:
+        return settings.OPENAI_MODEL
+
+    def build(self, settings: Settings) -> BaseChatModel:
+        key = settings.OPENAI_API_KEY
+        return ChatOpenAI(
+            model=settings.OPENAI_MODEL,
+            api_key=key,
+            base_url=settings.OPENAI_BASE_URL,
+            temperature=settings.AI_TEMPERATURE,
+            timeout=settings.AI_REQUEST_TIMEOUT,
+            max_retries=0,  # one retry loop only: ours
+            stream_usage=True,
+        )
+
+    def classify(self, exc: BaseException) -> Classification | None:
+        if isinstance(exc, openai.APITimeoutError):
+            return Classification(ErrorClass.TRANSIENT, "timeout")
+        if isinstance(exc, openai.APIConnectionError):
+            return Classification(ErrorClass.TRANSIENT, "connection")
+        if isinstance(exc, openai.APIResponseValidationError):
+            return Classification(ErrorClass.TRANSIENT, "invalid_response", exc.status_code)
+        if isinstance(exc, openai.APIError) and not isinstance(exc, openai.APIStatusError):
+            # An error event inside a 200 stream: the body's type decides when it is
+            # known, otherwise it is a server-side hiccup worth another provider.
+            verdict = classify_generic(exc)
+            if verdict.reason == "unexpected_error":
+                return Classification(ErrorClass.TRANSIENT, "stream_error")
+            return verdict
+        return None
+
+
+ADAPTER = register(OpenAIAdapter())
