@@ -1,0 +1,52 @@
+"""SQLModel tables and API schemas. Importing this package registers every table."""
+
+from app.models.candidate import Candidate, CandidateCreate, CandidateRead, CandidateUpdate
+from app.models.common import (
+    ErrorResponse,
+    ImportResult,
+    LimitErrorResponse,
+    Page,
+    Seniority,
+    normalise_skills,
+    utcnow,
+)
+from app.models.conversation import Conversation, Message, MessageRole
+from app.models.data_version import VERSIONED_TABLES, DataVersion
+from app.models.document import (
+    ChunkRead,
+    Document,
+    DocumentChunk,
+    DocumentCreate,
+    DocumentRead,
+    DocumentUpdate,
+)
+from app.models.job import Job, JobCreate, JobRead, JobUpdate
+
+__all__ = [
+    "VERSIONED_TABLES",
+    "Candidate",
+    "CandidateCreate",
+    "CandidateRead",
+    "CandidateUpdate",
+    "ChunkRead",
+    "Conversation",
+    "DataVersion",
+    "Document",
+    "DocumentChunk",
+    "DocumentCreate",
+    "DocumentRead",
+    "DocumentUpdate",
+    "ErrorResponse",
+    "ImportResult",
+    "Job",
+    "JobCreate",
+    "JobRead",
+    "JobUpdate",
+    "LimitErrorResponse",
+    "Message",
+    "MessageRole",
+    "Page",
+    "Seniority",
+    "normalise_skills",
+    "utcnow",
+]
