@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     DATABASE_URL: str = "sqlite:///./tandem.db"
     LOG_LEVEL: str = "INFO"
 
+    # --- Data limits (requests over them get a 413 naming the setting) -------
+    MAX_DOCUMENT_CHARS: int = Field(default=200_000, ge=1, description="Longest document body.")
+    MAX_RESUME_CHARS: int = Field(default=50_000, ge=1, description="Longest candidate resume_text.")
+    MAX_IMPORT_ITEMS: int = Field(default=1_000, ge=1, description="Most items in one bulk import.")
+    MAX_REQUEST_BYTES: int = Field(
+        default=50_000_000, ge=1, description="Largest request body the data routes read."
+    )
+
     @field_validator("AI_PROVIDER", mode="before")
     @classmethod
     def _normalise_primary(cls, value: Any) -> Any:
