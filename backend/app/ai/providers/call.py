@@ -25,6 +25,7 @@ from app.ai.providers.errors import (
     StreamInterruptedError,
     describe,
 )
+from app.ai.providers.observers import CallRecord, notify
 from app.ai.providers.planner import AttemptPlanner
 from app.ai.providers.routing import CallContext
 
@@ -115,11 +116,18 @@ class CallState:
             self.planner.failed(member, verdict)
         return verdict
 
-    def succeeded(self, member: Member) -> dict[str, Any]:
+    def succeeded(
+        self,
+        member: Member,
+        usage: Mapping[str, Any] | None = None,
+        *,
+        streamed: bool = False,
+        ttft_ms: float | None = None,
+    ) -> dict[str, Any]:
         """Record the winning attempt; returns the `hybrid` metadata for the answer."""
         self._attempt(member, "ok")
         meta = self.metadata_for(member)
-        self._log("ok", meta)
+        self._log("ok", meta, usage=usage, streamed=streamed, ttft_ms=ttft_ms)
         return meta
 
     def metadata_for(self, member: Member) -> dict[str, Any]:
@@ -164,8 +172,34 @@ class CallState:
             exc,
         )
 
-    def _log(self, outcome: str, meta: Mapping[str, Any] | None) -> None:
+    def _log(
+        self,
+        outcome: str,
+        meta: Mapping[str, Any] | None,
+        *,
+        usage: Mapping[str, Any] | None = None,
+        streamed: bool = False,
+        ttft_ms: float | None = None,
+    ) -> None:
         served = meta or {}
+        if self.model.observers:
+            notify(
+                self.model.observers,
+                CallRecord(
+                    outcome=outcome,
+                    provider=served.get("provider"),
+                    model=served.get("model"),
+                    failover=bool(served.get("failover", False)),
+                    strategy=self.model.strategy.name,
+                    latency_ms=round(self.deadline.elapsed_ms(), 3),
+                    attempts=tuple(self.attempts),
+                    skipped=tuple(self.skipped),
+                    usage=usage,
+                    metadata=self.metadata,
+                    streamed=streamed,
+                    ttft_ms=ttft_ms,
+                ),
+            )
         logger.info(
             "ai call %s",
             outcome,

@@ -17,9 +17,11 @@ from typing import Any
 from app.ai.providers import anthropic_provider, openai_provider  # noqa: F401
 from app.ai.providers.base import Member
 from app.ai.providers.errors import ProviderError
-from app.ai.providers.health import HealthStats
+from app.ai.providers.health import HealthStats, build_health
 from app.ai.providers.hybrid import HybridChatModel
+from app.ai.providers.observers import build_observers
 from app.ai.providers.registry import get_adapter
+from app.ai.providers.routing import build_strategy
 from app.core.config import Settings, get_settings
 
 __all__ = ["ProviderError", "describe_configuration", "get_llm_provider", "health_stats"]
@@ -84,7 +86,9 @@ def _build(settings: Settings, fallback: bool) -> HybridChatModel:
         timeout=settings.AI_REQUEST_TIMEOUT,
         deadline=settings.AI_REQUEST_DEADLINE,
         max_retries=settings.AI_MAX_RETRIES,
-        health=health_stats,
+        strategy=build_strategy(settings),
+        health=build_health(settings, health_stats),
+        observers=build_observers(settings),
         missing_settings=[] if members else missing,
     )
 

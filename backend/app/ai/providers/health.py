@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from app.ai.providers.attempts import Attempt
+from app.core.config import Settings
 
 
 class ProviderHealth(Protocol):
@@ -69,3 +70,8 @@ class HealthStats:
     def snapshot(self) -> dict[str, ProviderStats]:
         with self._lock:
             return {name: replace(stats) for name, stats in self._stats.items()}
+
+
+def build_health(settings: Settings, stats: HealthStats) -> ProviderHealth:
+    """The health policy the settings ask for: plain statistics by default."""
+    return stats

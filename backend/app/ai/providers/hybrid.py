@@ -21,6 +21,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.chat_models import LangSmithParams
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from pydantic import ConfigDict, Field, SkipValidation
@@ -30,6 +31,7 @@ from app.ai.providers.call import CallState
 from app.ai.providers.classification import ErrorClass
 from app.ai.providers.errors import IncompleteStreamError
 from app.ai.providers.health import HealthStats, ProviderHealth
+from app.ai.providers.observers import CallObserver
 from app.ai.providers.routing import PriorityStrategy, RoutingStrategy
 from app.ai.providers.structured import structured_output_runnable
 
@@ -55,6 +57,8 @@ class HybridChatModel(BaseChatModel):
     backoff_cap: float = 8.0
     strategy: SkipValidation[RoutingStrategy] = Field(default_factory=PriorityStrategy)
     health: SkipValidation[ProviderHealth] = Field(default_factory=HealthStats)
+    observers: SkipValidation[list[CallObserver]] = Field(default_factory=list)
+    """Told about every finished call (cost ledger, metrics); see `observers.py`."""
     missing_settings: list[str] = Field(default_factory=list)
     """When no member is configured: the settings whose absence leaves none."""
 
@@ -110,7 +114,7 @@ class HybridChatModel(BaseChatModel):
                 if call.failed(member, exc).error_class is ErrorClass.CANCELLED:
                     raise
                 continue
-            return _annotate(result, call.succeeded(member))
+            return _annotate(result, call.succeeded(member, _usage(result)))
         raise call.exhausted()
 
     async def _agenerate(
@@ -135,7 +139,7 @@ class HybridChatModel(BaseChatModel):
                 if call.failed(member, exc).error_class is ErrorClass.CANCELLED:
                     raise
                 continue
-            return _annotate(result, call.succeeded(member))
+            return _annotate(result, call.succeeded(member, _usage(result)))
         raise call.exhausted()
 
     def _stream(
@@ -169,7 +173,8 @@ class HybridChatModel(BaseChatModel):
                 continue
             finally:
                 _close(inner)
-            yield guard.closing_chunk(call.succeeded(member))
+            meta = call.succeeded(member, guard.usage, streamed=True, ttft_ms=guard.ttft_ms)
+            yield guard.closing_chunk(meta)
             return
         raise call.exhausted()
 
@@ -208,7 +213,8 @@ class HybridChatModel(BaseChatModel):
                 continue
             finally:
                 await _aclose(inner)
-            yield guard.closing_chunk(call.succeeded(member))
+            meta = call.succeeded(member, guard.usage, streamed=True, ttft_ms=guard.ttft_ms)
+            yield guard.closing_chunk(meta)
             return
         raise call.exhausted()
 
@@ -263,6 +269,9 @@ class _StreamGuard:
 
     def __init__(self, member: Member) -> None:
         self.member = member
+        self.started = time.monotonic()
+        self.ttft_ms: float | None = None
+        self.usage: UsageMetadata | None = None
         self.sent_content = False
         self.finished = False
         self.count = 0
@@ -273,9 +282,14 @@ class _StreamGuard:
         self.count += 1
         self.finished = self.finished or self.member.adapter.stream_finished(chunk)
         self._list_content = isinstance(chunk.message.content, list)
+        usage = getattr(chunk.message, "usage_metadata", None)
+        if usage:
+            self.usage = add_usage(self.usage, usage)
         if not self.sent_content and not _has_content(chunk):
             self._pending.append(chunk)
             return
+        if not self.sent_content:
+            self.ttft_ms = round((time.monotonic() - self.started) * 1000.0, 3)
         self.sent_content = True
         yield from self._flush()
         yield chunk
@@ -301,6 +315,11 @@ def _has_content(chunk: ChatGenerationChunk) -> bool:
     if message.content:
         return True
     return bool(getattr(message, "tool_call_chunks", None))
+
+
+def _usage(result: ChatResult) -> UsageMetadata | None:
+    message = result.generations[0].message if result.generations else None
+    return getattr(message, "usage_metadata", None)
 
 
 def _annotate(result: ChatResult, meta: dict[str, Any]) -> ChatResult:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from langchain_core.messages import BaseMessage
 
 from app.ai.providers.base import Member
+from app.core.config import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +39,8 @@ class PriorityStrategy:
 
     def order(self, members: Sequence[Member], context: CallContext) -> list[Member]:
         return list(members)
+
+
+def build_strategy(settings: Settings) -> RoutingStrategy:
+    """The routing strategy the settings ask for (only `priority` so far)."""
+    return PriorityStrategy()
