@@ -36,10 +36,10 @@ def parse_retry_after(headers: Mapping[str, str] | Any) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
-        if parsed is None:
+        try:
+            value = email.utils.parsedate_to_datetime(raw).timestamp() - time.time()
+        except (TypeError, ValueError):
             return None
-        value = parsed.timestamp() - time.time()
     return value if 0 <= value <= MAX_HONOURED_RETRY_AFTER else None
 
 

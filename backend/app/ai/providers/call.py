@@ -55,10 +55,13 @@ class CallState:
         self.attempts: list[Attempt] = []
         self.errors: list[BaseException] = []
         self.skipped: list[dict[str, str]] = []
-        ordered = model.strategy.order(model.members, CallContext(messages, self.metadata))
+        context = CallContext(messages, self.metadata)
+        ordered = model.strategy.order(model.members, context)
         admitted = []
         for member in ordered:
-            reason = model.health.skip_reason(member.name)
+            reason = model.health.skip_reason(member.name) or next(
+                (r for gate in model.gates if (r := gate.skip_reason(member, context))), None
+            )
             if reason is None:
                 admitted.append(member)
             else:

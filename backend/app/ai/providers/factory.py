@@ -17,6 +17,7 @@ from typing import Any
 from app.ai.providers import anthropic_provider, openai_provider  # noqa: F401
 from app.ai.providers.base import Member
 from app.ai.providers.errors import ProviderError
+from app.ai.providers.gates import build_gates
 from app.ai.providers.health import HealthStats, build_health
 from app.ai.providers.hybrid import HybridChatModel
 from app.ai.providers.observers import build_observers
@@ -88,6 +89,7 @@ def _build(settings: Settings, fallback: bool) -> HybridChatModel:
         max_retries=settings.AI_MAX_RETRIES,
         strategy=build_strategy(settings),
         health=build_health(settings, health_stats),
+        gates=build_gates(settings),
         observers=build_observers(settings),
         missing_settings=[] if members else missing,
     )

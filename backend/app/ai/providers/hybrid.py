@@ -32,7 +32,7 @@ from app.ai.providers.classification import ErrorClass
 from app.ai.providers.errors import IncompleteStreamError
 from app.ai.providers.health import HealthStats, ProviderHealth
 from app.ai.providers.observers import CallObserver
-from app.ai.providers.routing import PriorityStrategy, RoutingStrategy
+from app.ai.providers.routing import PriorityStrategy, ProviderGate, RoutingStrategy
 from app.ai.providers.structured import structured_output_runnable
 
 
@@ -57,6 +57,8 @@ class HybridChatModel(BaseChatModel):
     backoff_cap: float = 8.0
     strategy: SkipValidation[RoutingStrategy] = Field(default_factory=PriorityStrategy)
     health: SkipValidation[ProviderHealth] = Field(default_factory=HealthStats)
+    gates: SkipValidation[list[ProviderGate]] = Field(default_factory=list)
+    """Per-call vetoes on providers (budgets, context windows); see `gates.py`."""
     observers: SkipValidation[list[CallObserver]] = Field(default_factory=list)
     """Told about every finished call (cost ledger, metrics); see `observers.py`."""
     missing_settings: list[str] = Field(default_factory=list)

@@ -32,6 +32,13 @@ class RoutingStrategy(Protocol):
     def order(self, members: Sequence[Member], context: CallContext) -> list[Member]: ...
 
 
+class ProviderGate(Protocol):
+    """A per-call veto on one provider (budget spent, prompt too long for its model...)."""
+
+    def skip_reason(self, member: Member, context: CallContext) -> str | None:
+        """Why `member` must not take this call, or None to let it."""
+
+
 class PriorityStrategy:
     """Configured order: the primary first, the fallback after it."""
 

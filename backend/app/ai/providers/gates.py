@@ -1,0 +1,15 @@
+"""Which provider gates a call passes through (see `routing.ProviderGate`).
+
+Gates veto a provider for one call before any attempt: a spent budget, a prompt that
+does not fit the model's context window. Each policy module contributes its gate here.
+"""
+
+from __future__ import annotations
+
+from app.ai.providers.routing import ProviderGate
+from app.core.config import Settings
+
+
+def build_gates(settings: Settings) -> list[ProviderGate]:
+    """The gates the settings ask for (none by default)."""
+    return []
