@@ -1,0 +1,300 @@
+"""Deterministic answer generation shared by the OpenAI and Anthropic emulators.
+
+Why deterministic: tests, benchmarks and the chaos suite assert on exact answers and
+on which provider produced them, and reruns must be reproducible.
+
+Content rules
+-------------
+* Tokens: a token is a word with its leading whitespace (``re.findall(r"\\s*\\S+")``);
+  joining the tokens gives back the text.  Streams send one token per event.
+* Usage: ``count_tokens`` = whitespace-separated words of every string in the
+  messages/system prompt plus the JSON of the tool definitions (at least 1).
+* Plain answer: ``"[<provider>:<model>] You said: <first 20 words of the last user
+  message>"`` (``"[<provider>:<model>] Hello from the emulator."`` when there is no
+  user text).  If the last user message contains ``tokens=N``, the body after the
+  prefix is exactly N deterministic words instead.
+* Tool call: made when tools are given and either the tool choice forces one (OpenAI
+  ``"required"`` / ``{"type": "function", "function": {"name"}}``; Anthropic
+  ``{"type": "any"}`` / ``{"type": "tool", "name"}``), or the choice is auto/absent,
+  the last message is a user message and its text mentions a tool name (whole word,
+  case-insensitive; ``_``/``-`` may also be written as spaces).  The tool is the
+  forced one, else the earliest mentioned, else the first.  Arguments come from
+  :func:`app.emulators.schema_values.generate_value`.  Tool choice ``none`` never calls.
+* After a tool result (OpenAI ``role: tool``; Anthropic ``tool_result`` blocks) and no
+  forced tool: ``"[<provider>:<model>] Based on the tool result: <first 200 chars>"``.
+* Structured output (OpenAI ``response_format`` json_schema / json_object, Anthropic
+  ``output_config.format`` json_schema): the JSON value generated from the schema
+  (``{"result": "..."}`` for json_object), serialised with ``json.dumps`` default
+  separators so it tokenises into several stream pieces.  It takes precedence over the
+  tool-result and plain answers, not over a tool call.
+* ``stop`` sequences cut the text before the first occurrence; ``max_tokens`` cuts the
+  token list (finish ``length`` / ``max_tokens``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.emulators.schema_values import generate_value
+
+_TOKEN_RE = re.compile(r"\s*\S+")
+_TOKENS_CONTROL_RE = re.compile(r"(?<![\w])tokens=(\d+)\b")
+MAX_CONTROLLED_TOKENS = 200_000
+ECHO_WORDS = 20
+TOOL_RESULT_CHARS = 200
+_VOCABULARY = (
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+    "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango",
+    "uniform", "victor", "whiskey", "xray", "yankee", "zulu",
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Split into tokens (word + leading whitespace); ``"".join`` restores the text."""
+    return _TOKEN_RE.findall(text)
+
+
+def count_words(text: str) -> int:
+    """Whitespace-separated words of ``text``."""
+    return len(text.split())
+
+
+def count_tokens(*values: Any) -> int:
+    """Deterministic token count: words of every string found in ``values`` (min 1)."""
+    total = 0
+    for value in values:
+        for text in _strings(value):
+            total += count_words(text)
+    return max(total, 1)
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def prefix(provider: str, model: str) -> str:
+    """The ``[provider:model]`` tag that starts every text answer."""
+    return f"[{provider}:{model}]"
+
+
+def reply_text(provider: str, model: str, user_text: str | None) -> str:
+    """Plain text answer for the last user message (see module rules)."""
+    tag = prefix(provider, model)
+    text = (user_text or "").strip()
+    match = _TOKENS_CONTROL_RE.search(text)
+    if match:
+        count = min(int(match.group(1)), MAX_CONTROLLED_TOKENS)
+        return f"{tag} {filler_words(count, seed=text)}".rstrip()
+    if not text:
+        return f"{tag} Hello from the emulator."
+    words = text.split()[:ECHO_WORDS]
+    return f"{tag} You said: {' '.join(words)}"
+
+
+def filler_words(count: int, seed: str = "") -> str:
+    """``count`` deterministic words (a rotation of the NATO alphabet keyed by ``seed``)."""
+    start = zlib.crc32(seed.encode("utf-8")) % len(_VOCABULARY)
+    return " ".join(_VOCABULARY[(start + i) % len(_VOCABULARY)] for i in range(count))
+
+
+def tool_result_text(provider: str, model: str, result: str) -> str:
+    """Text answer after a tool result."""
+    return f"{prefix(provider, model)} Based on the tool result: {result[:TOOL_RESULT_CHARS]}"
+
+
+def apply_stop(text: str, stops: Sequence[str]) -> tuple[str, str | None]:
+    """Cut ``text`` before the earliest stop sequence; return (text, matched stop)."""
+    best: tuple[int, str] | None = None
+    for stop in stops:
+        if not stop:
+            continue
+        pos = text.find(stop)
+        if pos >= 0 and (best is None or pos < best[0]):
+            best = (pos, stop)
+    if best is None:
+        return text, None
+    return text[: best[0]], best[1]
+
+
+def limit_tokens(tokens: list[str], max_tokens: int | None) -> tuple[list[str], bool]:
+    """Truncate to ``max_tokens``; return (tokens, truncated?)."""
+    if max_tokens is None or max_tokens < 0 or len(tokens) <= max_tokens:
+        return tokens, False
+    return tokens[:max_tokens], True
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """Provider-neutral tool definition."""
+
+    name: str
+    description: str
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolChoice:
+    """Provider-neutral tool choice: ``mode`` is auto, none, any or tool."""
+
+    mode: str = "auto"
+    name: str | None = None
+
+
+def mentioned_tools(tools: Sequence[ToolSpec], text: str) -> list[ToolSpec]:
+    """Tools whose name appears in ``text`` (whole word), earliest mention first."""
+    hits: list[tuple[int, int, ToolSpec]] = []
+    for order, tool in enumerate(tools):
+        variants = {tool.name, tool.name.replace("_", " ").replace("-", " ")}
+        positions = [
+            m.start()
+            for variant in variants
+            if variant
+            for m in re.finditer(rf"(?<![\w]){re.escape(variant)}(?![\w])", text, re.IGNORECASE)
+        ]
+        if positions:
+            hits.append((min(positions), order, tool))
+    return [tool for _, _, tool in sorted(hits, key=lambda hit: (hit[0], hit[1]))]
+
+
+def choose_tool(
+    tools: Sequence[ToolSpec],
+    choice: ToolChoice,
+    last_user_text: str | None,
+    last_is_user: bool,
+) -> ToolSpec | None:
+    """Apply the tool-call rule from the module docstring."""
+    if not tools or choice.mode == "none":
+        return None
+    if choice.mode == "tool" and choice.name:
+        for tool in tools:
+            if tool.name == choice.name:
+                return tool
+        return None
+    mentioned = mentioned_tools(tools, last_user_text or "") if last_is_user else []
+    if choice.mode == "any":
+        return mentioned[0] if mentioned else tools[0]
+    return mentioned[0] if mentioned else None
+
+
+def tool_arguments(tool: ToolSpec) -> dict[str, Any]:
+    """Arguments for a call to ``tool``, generated from its JSON schema."""
+    value = generate_value(tool.schema or {"type": "object", "properties": {}}, name=tool.name)
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def structured_json(schema: dict[str, Any] | None, name: str = "response") -> str:
+    """JSON text valid against ``schema`` (an object for ``json_object`` mode)."""
+    if schema is None:
+        return json.dumps({"result": f"{name}: generated by the emulator."})
+    return json.dumps(generate_value(schema, name=name))
+
+
+def json_pieces(text: str) -> list[str]:
+    """Split serialised JSON into several stream pieces (at least one)."""
+    pieces = tokenize(text)
+    return pieces if pieces else [text]
+
+
+def stable_hash(*parts: str) -> str:
+    """Short stable hex digest used for ids."""
+    return f"{zlib.crc32('|'.join(parts).encode('utf-8')):08x}"
+
+
+@dataclass
+class Answer:
+    """What the model "says", independent of the wire format."""
+
+    text: str | None
+    tokens: list[str]
+    tool: ToolSpec | None
+    arguments: dict[str, Any] | None
+    finish: str  # "stop" | "length" | "tool" | "stop_sequence"
+    stop_sequence: str | None
+    completion_tokens: int
+
+    @property
+    def arguments_json(self) -> str:
+        """Serialised tool arguments (``{}`` when there is no tool call)."""
+        return json.dumps(self.arguments or {})
+
+
+@dataclass
+class Conversation:
+    """The request facts the answer depends on, extracted by each provider module."""
+
+    provider: str
+    model: str
+    last_user_text: str | None
+    last_is_user: bool
+    tool_result: str | None
+    tools: list[ToolSpec]
+    choice: ToolChoice
+    schema: dict[str, Any] | None = None
+    structured: bool = False
+    max_tokens: int | None = None
+    stops: tuple[str, ...] = ()
+
+
+def compose_answer(conv: Conversation) -> Answer:
+    """Apply the module's content rules to one conversation."""
+    tool = choose_tool(conv.tools, conv.choice, conv.last_user_text, conv.last_is_user)
+    if tool is not None:
+        args = tool_arguments(tool)
+        return Answer(
+            text=None,
+            tokens=[],
+            tool=tool,
+            arguments=args,
+            finish="tool",
+            stop_sequence=None,
+            completion_tokens=count_words(json.dumps(args)) + 1,
+        )
+    if conv.structured:
+        text = structured_json(conv.schema)
+    elif conv.tool_result is not None:
+        text = tool_result_text(conv.provider, conv.model, conv.tool_result)
+    else:
+        text = reply_text(conv.provider, conv.model, conv.last_user_text)
+    text, stop = apply_stop(text, conv.stops)
+    tokens, truncated = limit_tokens(tokenize(text), conv.max_tokens)
+    finish = "length" if truncated else ("stop_sequence" if stop is not None else "stop")
+    return Answer(
+        text="".join(tokens),
+        tokens=tokens,
+        tool=None,
+        arguments=None,
+        finish=finish,
+        stop_sequence=stop if not truncated else None,
+        completion_tokens=len(tokens),
+    )
+
+
+class IdFactory:
+    """Deterministic, unique ids: ``prefix`` + hash of (seed, kind, counter)."""
+
+    def __init__(self, seed: str) -> None:
+        self._seed = seed
+        self._counter = 0
+        self._lock = threading.Lock()
+
+    def make(self, prefix_text: str, length: int = 24) -> str:
+        """Next id such as ``chatcmpl-3f9a...``; stable for the same request sequence."""
+        with self._lock:
+            self._counter += 1
+            counter = self._counter
+        digest = hashlib.sha256(f"{self._seed}:{prefix_text}:{counter}".encode()).hexdigest()
+        return f"{prefix_text}{digest[:length]}"
