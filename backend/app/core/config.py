@@ -20,6 +20,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 KNOWN_PROVIDERS: tuple[str, ...] = ("openai", "anthropic")
 
 
+#: Values of `AI_HEDGE_MODE` (implemented in `app.ai.providers.hedging`).
+HEDGE_MODES: tuple[str, ...] = ("off", "fixed", "adaptive")
+
+
 class ConfigError(ValueError):
     """Raised at start-up when a setting has a value the service cannot run with."""
 
@@ -56,6 +60,41 @@ class Settings(BaseSettings):
     API_V1_STR: str = "/api/v1"
     DATABASE_URL: str = "sqlite:///./tandem.db"
     LOG_LEVEL: str = "INFO"
+
+    # --- Resilience (issue 4) ---
+    # AI_STATE_REDIS_URL (declared with the issue 5 settings) also shares circuit state.
+    AI_STATE_KEY_PREFIX: str = Field(
+        default="tandem:ai", description="Prefix of the Redis keys holding shared AI state."
+    )
+    AI_CIRCUIT_ENABLED: bool = Field(default=True, description="Per-provider circuit breakers.")
+    AI_CIRCUIT_WINDOW_SECONDS: float = Field(
+        default=30.0, description="Sliding window over which failures are counted."
+    )
+    AI_CIRCUIT_MIN_FAILURES: int = Field(
+        default=5, description="Failures within the window needed before the circuit may open."
+    )
+    AI_CIRCUIT_FAILURE_RATIO: float = Field(
+        default=0.5, description="Share of failed calls within the window that opens the circuit."
+    )
+    AI_CIRCUIT_COOLDOWN_SECONDS: float = Field(
+        default=10.0, description="Seconds open before half-open, unless the provider sent retry-after."
+    )
+    AI_CIRCUIT_MAX_COOLDOWN_SECONDS: float = Field(
+        default=120.0, description="Cap on a retry-after-driven cooldown."
+    )
+    AI_CIRCUIT_FATAL_COOLDOWN_SECONDS: float = Field(
+        default=300.0, description="Seconds open after a provider-fatal error (bad key, quota, billing)."
+    )
+    AI_CIRCUIT_HALF_OPEN_PROBES: int = Field(
+        default=1, description="Calls let through at once while half-open."
+    )
+    AI_HEDGE_MODE: str | None = Field(
+        default=None, description="off | fixed | adaptive; unset: fixed when AI_HEDGE_AFTER_MS is set."
+    )
+    AI_HEDGE_AFTER_MS: float | None = Field(
+        default=None, description="Start the next provider when the first has no token after this."
+    )
+    AI_HEDGE_MIN_MS: float = Field(default=50.0, description="adaptive: never hedge sooner than this.")
 
     # --- Data limits (requests over them get a 413 naming the setting) -------
     MAX_DOCUMENT_CHARS: int = Field(default=200_000, ge=1, description="Longest document body.")
@@ -121,6 +160,46 @@ class Settings(BaseSettings):
         if problems:
             raise ConfigError("; ".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _check_resilience_settings(self) -> Settings:
+        problems: list[str] = []
+        if self.AI_HEDGE_MODE is not None and self.AI_HEDGE_MODE not in HEDGE_MODES:
+            problems.append(
+                f"AI_HEDGE_MODE={self.AI_HEDGE_MODE!r} is unknown; allowed values: {', '.join(HEDGE_MODES)}"
+            )
+        if self.AI_HEDGE_AFTER_MS is not None and self.AI_HEDGE_AFTER_MS <= 0:
+            problems.append(f"AI_HEDGE_AFTER_MS={self.AI_HEDGE_AFTER_MS}: allowed values are > 0 ms, or unset")
+        if self.AI_HEDGE_MODE == "fixed" and self.AI_HEDGE_AFTER_MS is None:
+            problems.append("AI_HEDGE_MODE='fixed' needs AI_HEDGE_AFTER_MS (milliseconds > 0)")
+        if self.AI_HEDGE_MIN_MS < 0:
+            problems.append(f"AI_HEDGE_MIN_MS={self.AI_HEDGE_MIN_MS}: allowed values are >= 0 ms")
+        positive = (
+            "AI_CIRCUIT_WINDOW_SECONDS", "AI_CIRCUIT_COOLDOWN_SECONDS",
+            "AI_CIRCUIT_MAX_COOLDOWN_SECONDS", "AI_CIRCUIT_FATAL_COOLDOWN_SECONDS",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                problems.append(f"{name}={getattr(self, name)}: allowed values are > 0 seconds")
+        for name in ("AI_CIRCUIT_MIN_FAILURES", "AI_CIRCUIT_HALF_OPEN_PROBES"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name}={getattr(self, name)}: allowed values are integers >= 1")
+        if not 0 < self.AI_CIRCUIT_FAILURE_RATIO <= 1:
+            problems.append(
+                f"AI_CIRCUIT_FAILURE_RATIO={self.AI_CIRCUIT_FAILURE_RATIO}: allowed values are 0 < x <= 1"
+            )
+        if not self.AI_STATE_KEY_PREFIX.strip():
+            problems.append("AI_STATE_KEY_PREFIX is empty; allowed values: a non-empty key prefix")
+        if problems:
+            raise ConfigError("; ".join(problems))
+        return self
+
+    @property
+    def hedge_mode(self) -> str:
+        """`AI_HEDGE_MODE` resolved: unset means fixed when `AI_HEDGE_AFTER_MS` is set, else off."""
+        if self.AI_HEDGE_MODE is not None:
+            return self.AI_HEDGE_MODE
+        return "fixed" if self.AI_HEDGE_AFTER_MS is not None else "off"
 
     @property
     def fallback_provider(self) -> str | None:

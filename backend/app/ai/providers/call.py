@@ -58,14 +58,20 @@ class CallState:
         context = CallContext(messages, self.metadata)
         ordered = model.strategy.order(model.members, context)
         admitted = []
+        circuit_open: list[Member] = []
         for member in ordered:
-            reason = model.health.skip_reason(member.name) or next(
+            circuit = model.health.skip_reason(member.name)
+            reason = circuit or next(
                 (r for gate in model.gates if (r := gate.skip_reason(member, context))), None
             )
             if reason is None:
                 admitted.append(member)
             else:
                 self.skipped.append({"provider": member.name, "reason": reason})
+                if circuit is not None:
+                    circuit_open.append(member)
+        if not admitted and circuit_open:
+            admitted = self._due_to_recover_first(circuit_open, context)
         self.planner = AttemptPlanner(
             admitted,
             max_retries=model.max_retries,
@@ -74,6 +80,19 @@ class CallState:
             backoff_cap=model.backoff_cap,
         )
         self._started_at = 0.0
+
+    def _due_to_recover_first(self, candidates: list[Member], context: CallContext) -> list[Member]:
+        """Every circuit is open: rather than failing blind, try the provider whose
+        circuit turns half-open soonest (issue 4). Gates still apply to it."""
+        recovers_at = getattr(self.model.health, "recovers_at", None)
+        eligible = [
+            m for m in candidates if not any(g.skip_reason(m, context) for g in self.model.gates)
+        ]
+        if not eligible:
+            return []
+        chosen = min(eligible, key=lambda m: (recovers_at(m.name) if recovers_at else None) or 0.0)
+        self.skipped = [s for s in self.skipped if s["provider"] != chosen.name]
+        return [chosen]
 
     def next_attempt(self) -> tuple[Member, float] | None:
         return self.planner.next()

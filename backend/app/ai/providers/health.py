@@ -73,5 +73,10 @@ class HealthStats:
 
 
 def build_health(settings: Settings, stats: HealthStats) -> ProviderHealth:
-    """The health policy the settings ask for: plain statistics by default."""
-    return stats
+    """The health policy the settings ask for: circuit breakers (issue 4) over `stats`,
+    or plain statistics when `AI_CIRCUIT_ENABLED` is false."""
+    if not getattr(settings, "AI_CIRCUIT_ENABLED", False):
+        return stats
+    from app.ai.providers.circuit import build_circuit_breaker, register  # circuit imports us
+
+    return register(build_circuit_breaker(settings, stats))

@@ -1,0 +1,203 @@
+"""Per-provider circuit breakers: a provider that keeps failing is not called at all.
+
+Why: failing over costs the time of the failed attempt (a timeout can be many
+seconds). Once a provider has failed often enough within a sliding window, its
+circuit *opens* and calls go straight to the next provider -- an open circuit costs
+nothing. After a cooldown the circuit is *half-open*: a limited number of probe calls
+go through; one success closes it, one failure opens it again.
+
+* The cooldown follows the provider's `retry-after` when it sent one (capped), else
+  `AI_CIRCUIT_COOLDOWN_SECONDS`; provider-fatal errors (bad key, quota, billing) open
+  it at once for `AI_CIRCUIT_FATAL_COOLDOWN_SECONDS`.
+* Request-fatal failures (our request was refused) and cancellations say nothing
+  about the provider's health and are not counted.
+* State lives in a `StateStore` (`state_store.py`): in-process, or in Redis so that
+  every worker and replica shares it.
+* When every circuit is open, `CallState` still tries the provider due to recover
+  first (`recovers_at`) rather than failing blind.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from app.ai.providers.attempts import Attempt
+from app.ai.providers.health import HealthStats
+from app.ai.providers.state_store import (
+    CLOSED,
+    HALF_OPEN_BUSY,
+    OPEN,
+    CircuitPolicy,
+    Outcome,
+    StateStore,
+    build_store,
+)
+from app.core.config import Settings
+
+#: Attempt outcomes the circuit counts as failures of the provider.
+_COUNTED = ("transient", "provider_fatal")
+
+
+class CircuitBreaker:
+    """`ProviderHealth` that vetoes providers whose circuit is open.
+
+    Keeps feeding the plain `HealthStats` too, so latency figures stay available.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        stats: HealthStats | None = None,
+        *,
+        policy: CircuitPolicy | None = None,
+        cooldown: float = 10.0,
+        max_cooldown: float = 120.0,
+        fatal_cooldown: float = 300.0,
+    ) -> None:
+        self.store = store
+        self.stats = stats or HealthStats()
+        self.policy = policy or CircuitPolicy()
+        self.cooldown = cooldown
+        self.max_cooldown = max_cooldown
+        self.fatal_cooldown = fatal_cooldown
+        self._known: set[str] = set()
+        self._recovers_at: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def skip_reason(self, provider: str) -> str | None:
+        """None when the provider may be called (closed, or a half-open probe slot)."""
+        admission = self.store.admit(provider, self.policy)
+        with self._lock:
+            self._known.add(provider)
+            if admission.open_until is None:
+                self._recovers_at.pop(provider, None)
+            else:
+                self._recovers_at[provider] = admission.open_until
+        if admission.state == OPEN:
+            wait = max(0.0, (admission.open_until or 0.0) - time.time())
+            return f"circuit open ({admission.reason or 'failures'}; half-open in {wait:.1f}s)"
+        if admission.state == HALF_OPEN_BUSY:
+            return f"circuit half-open ({admission.reason or 'failures'}; probe in flight)"
+        return None
+
+    def recovers_at(self, provider: str) -> float | None:
+        """Epoch seconds at which `provider`'s circuit turns half-open (None: not open)."""
+        with self._lock:
+            return self._recovers_at.get(provider)
+
+    def record(self, attempt: Attempt) -> None:
+        self.stats.record(attempt)
+        if attempt.ok:
+            outcome = Outcome(ok=True)
+        elif attempt.outcome in _COUNTED:
+            fatal = attempt.outcome == "provider_fatal"
+            outcome = Outcome(
+                ok=False,
+                trip_now=fatal,
+                cooldown=self._cooldown_for(attempt, fatal),
+                reason=_reason(attempt),
+            )
+        else:
+            return
+        self.store.record(attempt.provider, outcome, self.policy)
+
+    def _cooldown_for(self, attempt: Attempt, fatal: bool) -> float:
+        if fatal:
+            return self.fatal_cooldown
+        if attempt.retry_after is not None and attempt.retry_after > 0:
+            return min(attempt.retry_after, self.max_cooldown)
+        return self.cooldown
+
+    def snapshot(self, providers: list[str] | None = None) -> dict[str, dict[str, Any]]:
+        """State and recent health of each provider's circuit, for status endpoints."""
+        with self._lock:
+            names = sorted(set(providers or []) | self._known | set(self.stats.snapshot()))
+        stats = self.stats.snapshot()
+        now = time.time()
+        result: dict[str, dict[str, Any]] = {}
+        for name in names:
+            view = self.store.view(name, self.policy)
+            figures = stats.get(name)
+            result[name] = {
+                "state": view.state,
+                "reason": view.reason if view.state != CLOSED else None,
+                "half_open_in_s": round(max(0.0, view.open_until - now), 3) if view.open_until else None,
+                "window_failures": view.failures,
+                "window_calls": view.calls,
+                "store": self.store.backend,
+                "successes": figures.successes if figures else 0,
+                "failures": figures.failures if figures else 0,
+                "latency_ms": round(figures.latency_ms, 3) if figures and figures.latency_ms else None,
+                "last_error": figures.last_error if figures else None,
+            }
+        return result
+
+
+def _reason(attempt: Attempt) -> str:
+    parts = [attempt.reason or attempt.outcome]
+    if attempt.status:
+        parts.append(str(attempt.status))
+    return " ".join(parts)
+
+
+_stores: dict[tuple[str | None, str], StateStore] = {}
+_stores_lock = threading.Lock()
+
+
+def build_circuit_breaker(settings: Settings, stats: HealthStats) -> CircuitBreaker:
+    """A breaker from the `AI_CIRCUIT_*` settings.
+
+    The Redis-backed store is shared by every model of the process that uses the same
+    URL; the in-process store belongs to the breaker, so that differently configured
+    models (and tests) do not see each other's circuits.
+    """
+    url: str | None = getattr(settings, "AI_STATE_REDIS_URL", None)
+    if url:
+        key = (url, settings.AI_STATE_KEY_PREFIX)
+        with _stores_lock:
+            store = _stores.get(key)
+            if store is None:
+                store = _stores[key] = build_store(url, settings.AI_STATE_KEY_PREFIX)
+    else:
+        store = build_store(None)
+    policy = CircuitPolicy(
+        window_seconds=settings.AI_CIRCUIT_WINDOW_SECONDS,
+        min_failures=settings.AI_CIRCUIT_MIN_FAILURES,
+        failure_ratio=settings.AI_CIRCUIT_FAILURE_RATIO,
+        half_open_probes=settings.AI_CIRCUIT_HALF_OPEN_PROBES,
+        probe_ttl_seconds=max(settings.AI_REQUEST_TIMEOUT, 1.0),
+    )
+    return CircuitBreaker(
+        store,
+        stats,
+        policy=policy,
+        cooldown=settings.AI_CIRCUIT_COOLDOWN_SECONDS,
+        max_cooldown=settings.AI_CIRCUIT_MAX_COOLDOWN_SECONDS,
+        fatal_cooldown=settings.AI_CIRCUIT_FATAL_COOLDOWN_SECONDS,
+    )
+
+
+_breakers: list[CircuitBreaker] = []
+
+
+def register(breaker: CircuitBreaker) -> CircuitBreaker:
+    """Remember `breaker` so `circuit_snapshot()` can report it."""
+    with _stores_lock:
+        _breakers.append(breaker)
+        del _breakers[:-8]  # the factory builds a handful; tests build many
+    return breaker
+
+
+def circuit_snapshot(providers: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Circuit state of each provider as the most recently built breaker sees it.
+
+    For `GET /api/v1/ai/status`: {provider: {state, reason, half_open_in_s,
+    window_failures, window_calls, store, successes, failures, latency_ms, last_error}}.
+    """
+    with _stores_lock:
+        breaker = _breakers[-1] if _breakers else None
+    if breaker is None:
+        return {name: {"state": CLOSED, "store": "memory"} for name in providers or []}
+    return breaker.snapshot(providers)
