@@ -27,8 +27,8 @@ from app.models.common import SENIORITY_ORDER, Seniority
 
 WEIGHTS: dict[str, float] = {
     "skills": 0.40,
-    "text": 0.20,
-    "seniority": 0.15,
+    "seniority": 0.20,
+    "text": 0.15,
     "location": 0.15,
     "salary": 0.10,
 }
@@ -228,7 +228,13 @@ def _job_location_fit(candidate: CandidateLike, index: JobIndex[Any]) -> list[fl
     ]
 
 
-def _job_reasons(candidate: CandidateLike, job: JobLike, text_terms: set[str]) -> list[str]:
+def _shared_terms(text: Bm25Index, item_terms: list[str], query: set[str], skills: Any) -> list[str]:
+    """Telling words the item and the query share, beyond the skills already reported."""
+    skill_words = {word for skill in skills for word in content_terms(skill)}
+    return text.distinctive(t for t in item_terms if t in query and t not in skill_words)
+
+
+def _job_reasons(candidate: CandidateLike, job: JobLike, shared: list[str]) -> list[str]:
     reasons: list[str] = []
     have = set(candidate.skills)
     matched = [s for s in job.required_skills if s in have]
@@ -272,7 +278,6 @@ def _job_reasons(candidate: CandidateLike, job: JobLike, text_terms: set[str]) -
                 f"Pays up to {_money(offer, job.currency)}, below minimum "
                 f"{_money(candidate.min_salary, candidate.currency)}"
             )
-    shared = [t for t in dict.fromkeys(job_terms(job)) if t in text_terms and t not in have]
     if shared:
         reasons.append(f"Description echoes the résumé: {_listing(shared)}")
     return reasons
@@ -310,7 +315,11 @@ def shortlist_jobs(
         ScoredJob(
             job=index.items[i],
             score=round(totals[i], 4),
-            reasons=_job_reasons(candidate, index.items[i], query_set),
+            reasons=_job_reasons(
+                candidate,
+                index.items[i],
+                _shared_terms(index.text, job_terms(index.items[i]), query_set, candidate.skills),
+            ),
             components=_components(columns, text[i] / text_max if text_max else 0.0, i),
         )
         for i in best
@@ -360,7 +369,7 @@ def _candidate_location_fit(job: JobLike, index: CandidateIndex[Any]) -> list[fl
 
 
 def _candidate_notes(
-    job: JobLike, candidate: CandidateLike, text_terms: set[str]
+    job: JobLike, candidate: CandidateLike, shared: list[str]
 ) -> tuple[list[str], list[str]]:
     strengths: list[str] = []
     gaps: list[str] = []
@@ -397,8 +406,6 @@ def _candidate_notes(
             strengths.append(f"Minimum salary {minimum} is within the offer")
         else:
             gaps.append(f"Wants at least {minimum}; the role pays up to {_money(offer, job.currency)}")
-    shared = [t for t in dict.fromkeys(candidate_terms(candidate)) if t in text_terms]
-    shared = [t for t in shared if t not in set(job.required_skills)]
     if shared:
         strengths.append(f"Résumé mentions {_listing(shared)}")
     return strengths, gaps
@@ -438,10 +445,14 @@ def shortlist_candidates(
     query_set = set(query)
     results: list[ScoredCandidate[CandidateT]] = []
     for i in best:
-        strengths, gaps = _candidate_notes(job, index.items[i], query_set)
+        candidate = index.items[i]
+        shared = _shared_terms(
+            index.text, candidate_terms(candidate), query_set, job.required_skills
+        )
+        strengths, gaps = _candidate_notes(job, candidate, shared)
         results.append(
             ScoredCandidate(
-                candidate=index.items[i],
+                candidate=candidate,
                 score=round(totals[i], 4),
                 strengths=strengths,
                 gaps=gaps,

@@ -70,6 +70,12 @@ class Bm25Index:
         ranked.sort(key=lambda pair: (-pair[0], pair[1]))
         return [term for _, term in ranked[:limit]]
 
+    def distinctive(self, terms: Iterable[str], max_df_ratio: float = 0.2) -> list[str]:
+        """Known terms rare enough to be telling, most distinctive first (for explanations)."""
+        max_df = self.size if self.size < 20 else max(1, int(self.size * max_df_ratio))
+        known = {t for t in terms if 0 < self.document_frequency(t) <= max_df}
+        return sorted(known, key=lambda t: (-self._idf[t], t))
+
     def scores(self, terms: Iterable[str], limit: int = 16) -> tuple[list[float], float]:
         """Dense per-document scores for the query and their maximum (0.0: no match)."""
         totals = [0.0] * self.size

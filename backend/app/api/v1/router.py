@@ -2,4 +2,9 @@
 
 from fastapi import APIRouter
 
+from app.api.v1.routes import candidates, documents, jobs
+
 api_router = APIRouter()
+api_router.include_router(jobs.router)
+api_router.include_router(candidates.router)
+api_router.include_router(documents.router)
