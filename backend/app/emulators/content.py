@@ -5,10 +5,13 @@ on which provider produced them, and reruns must be reproducible.
 
 Content rules
 -------------
-* Tokens: a token is a word with its leading whitespace (``re.findall(r"\\s*\\S+")``);
-  joining the tokens gives back the text.  Streams send one token per event.
-* Usage: ``count_tokens`` = whitespace-separated words of every string in the
-  messages/system prompt plus the JSON of the tool definitions (at least 1).
+* Tokens: a token is a word with its leading whitespace (the last one also keeps any
+  trailing whitespace); joining the tokens gives back the text exactly.  Streams send
+  one token per event.
+* Usage: ``count_tokens`` = whitespace-separated words of every string value in the
+  messages (so each role name adds one), the system prompt and the tool definitions
+  (at least 1).  Completion tokens = answer tokens (tool call: words of the arguments
+  JSON + 1).
 * Plain answer: ``"[<provider>:<model>] You said: <first 20 words of the last user
   message>"`` (``"[<provider>:<model>] Hello from the emulator."`` when there is no
   user text).  If the last user message contains ``tokens=N``, the body after the
@@ -44,7 +47,7 @@ from typing import Any
 
 from app.emulators.schema_values import generate_value
 
-_TOKEN_RE = re.compile(r"\s*\S+")
+_TOKEN_RE = re.compile(r"\s*\S+\s*$|\s*\S+")
 _TOKENS_CONTROL_RE = re.compile(r"(?<![\w])tokens=(\d+)\b")
 MAX_CONTROLLED_TOKENS = 200_000
 ECHO_WORDS = 20

@@ -144,6 +144,8 @@ class EmulatorServer:
         self._records: deque[EmulatorRequest] = deque(maxlen=max_recorded)
         self._record_lock = threading.Lock()
         self._request_count = 0
+        self.connections_accepted = 0
+        """TCP connections accepted since start (keep-alive checks)."""
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
 
@@ -196,6 +198,7 @@ class EmulatorServer:
         task = asyncio.current_task()
         if task is not None:
             self._connections.add(task)
+        self.connections_accepted += 1
         conn = h11.Connection(h11.SERVER)
         try:
             while True:

@@ -24,10 +24,11 @@ from typing import Any, Literal, Self
 
 from app.emulators.anthropic_api import AnthropicApp
 from app.emulators.faults import Fault, FaultPlan
+from app.emulators.gemini_api import GeminiApp
 from app.emulators.http import EmulatorRequest, EmulatorServer, ProviderApp
 from app.emulators.openai_api import OpenAIApp
 
-Provider = Literal["openai", "anthropic"]
+Provider = Literal["openai", "anthropic", "gemini"]
 _BACKEND_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -37,11 +38,13 @@ def make_app(provider: Provider) -> ProviderApp:
         return OpenAIApp()
     if provider == "anthropic":
         return AnthropicApp()
+    if provider == "gemini":
+        return GeminiApp()
     raise ValueError(f"unknown provider {provider!r}")
 
 
 def base_url_for(provider: Provider, host: str, port: int) -> str:
-    """SDK base URL: the OpenAI SDK expects ``/v1``; the Anthropic SDK appends it itself."""
+    """SDK base URL: the OpenAI SDK expects ``/v1``; the Anthropic and Gemini SDKs append theirs."""
     root = f"http://{host}:{port}"
     return f"{root}/v1" if provider == "openai" else root
 
