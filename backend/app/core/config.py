@@ -9,7 +9,9 @@ confusing failure at the first AI call.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -18,6 +20,29 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 #: Providers the factory knows how to build. Kept here (not imported from the
 #: provider registry) because `core` must not depend on `ai`.
 KNOWN_PROVIDERS: tuple[str, ...] = ("openai", "anthropic")
+
+
+#: Values of `AI_ROUTING_STRATEGY` (implemented in `app.ai.providers.strategies`).
+ROUTING_STRATEGIES: tuple[str, ...] = ("priority", "cost", "latency", "weighted", "ab")
+
+
+def _parse_provider_numbers(text: str, setting: str) -> dict[str, float]:
+    """'openai=3, anthropic=1' -> {'openai': 3.0, 'anthropic': 1.0} (issue 5 settings)."""
+    values: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, number = part.partition("=")
+        name = name.strip().lower()
+        try:
+            value = float(number) if sep else -1.0
+        except ValueError:
+            value = -1.0
+        if not name or value < 0:
+            raise ValueError(
+                f"{setting}={text!r}: allowed values: comma-separated provider=number pairs "
+                "(e.g. 'openai=3,anthropic=1') with numbers >= 0"
+            )
+        values[name] = value
+    return values
 
 
 #: Values of `AI_HEDGE_MODE` (implemented in `app.ai.providers.hedging`).
@@ -103,6 +128,87 @@ class Settings(BaseSettings):
     MAX_REQUEST_BYTES: int = Field(
         default=50_000_000, ge=1, description="Largest request body the data routes read."
     )
+
+    # --- Cost, routing, observability (issue 5) ---
+    AI_ROUTING_STRATEGY: str = Field(
+        default="priority", description="Order of providers per call: " + " | ".join(ROUTING_STRATEGIES)
+    )
+    AI_ROUTING_WEIGHTS: str = Field(
+        default="", description="weighted: 'openai=3,anthropic=1'; unnamed providers weigh 1."
+    )
+    AI_AB_SPLIT: str = Field(
+        default="", description="ab: percent per provider 'openai=90,anthropic=10' (sums to 100)."
+    )
+    AI_AB_EXPERIMENT: str = Field(default="default", description="ab: salt of the sticky user split.")
+    AI_LATENCY_DECAY: float = Field(
+        default=0.3, description="latency: weight of the newest time-to-first-token sample (0-1]."
+    )
+    AI_COST_OUTPUT_TOKENS: int = Field(
+        default=400, description="cost: output tokens assumed when ranking providers by price."
+    )
+    AI_PRICES: str | None = Field(default=None, description="JSON price overrides (USD / 1M tokens).")
+    AI_PRICES_FILE: str | None = Field(default=None, description="Path of a JSON price override file.")
+    AI_BUDGET_OPENAI_DAILY_USD: float | None = None
+    AI_BUDGET_OPENAI_MONTHLY_USD: float | None = None
+    AI_BUDGET_ANTHROPIC_DAILY_USD: float | None = None
+    AI_BUDGET_ANTHROPIC_MONTHLY_USD: float | None = None
+    AI_STATE_REDIS_URL: str | None = Field(
+        default=None, description="Redis shared by workers (budgets); in-process state when unset."
+    )
+    AI_LEDGER_ENABLED: bool = Field(default=True, description="Write every AI call to the usage ledger.")
+    AI_LEDGER_FLUSH_SECONDS: float = Field(default=1.0, description="Ledger background flush period.")
+    METRICS_ENABLED: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+
+    @property
+    def routing_weights(self) -> dict[str, float]:
+        """`AI_ROUTING_WEIGHTS` parsed ('openai=3,anthropic=1')."""
+        return _parse_provider_numbers(self.AI_ROUTING_WEIGHTS, "AI_ROUTING_WEIGHTS")
+
+    @property
+    def ab_split(self) -> dict[str, float]:
+        """`AI_AB_SPLIT` parsed ('openai=90,anthropic=10'); empty means an even split."""
+        return _parse_provider_numbers(self.AI_AB_SPLIT, "AI_AB_SPLIT")
+
+    def budget_usd(self, provider: str, period: str) -> float | None:
+        """`AI_BUDGET_<PROVIDER>_<DAILY|MONTHLY>_USD`, None when unlimited."""
+        value = getattr(self, f"AI_BUDGET_{provider.upper()}_{period.upper()}_USD", None)
+        return float(value) if value is not None else None
+
+    @model_validator(mode="after")
+    def _check_cost_routing_settings(self) -> Settings:
+        problems: list[str] = []
+        if self.AI_ROUTING_STRATEGY not in ROUTING_STRATEGIES:
+            problems.append(
+                f"AI_ROUTING_STRATEGY={self.AI_ROUTING_STRATEGY!r} is unknown; "
+                f"allowed values: {', '.join(ROUTING_STRATEGIES)}"
+            )
+        try:
+            self.routing_weights  # noqa: B018  (parsing is the check)
+            split = self.ab_split
+            if split and abs(sum(split.values()) - 100.0) > 1e-6:
+                problems.append(f"AI_AB_SPLIT={self.AI_AB_SPLIT!r} must sum to 100 (percent per provider)")
+        except ValueError as error:
+            problems.append(str(error))
+        if not 0 < self.AI_LATENCY_DECAY <= 1:
+            problems.append(f"AI_LATENCY_DECAY={self.AI_LATENCY_DECAY}: allowed values are 0 < x <= 1")
+        if self.AI_COST_OUTPUT_TOKENS < 0:
+            problems.append(f"AI_COST_OUTPUT_TOKENS={self.AI_COST_OUTPUT_TOKENS} must be 0 or more")
+        for name in type(self).model_fields:
+            if name.startswith("AI_BUDGET_") and (value := getattr(self, name)) is not None and value < 0:
+                problems.append(f"{name}={value} must be a non-negative amount of USD, or unset")
+        if self.AI_LEDGER_FLUSH_SECONDS <= 0:
+            problems.append(f"AI_LEDGER_FLUSH_SECONDS={self.AI_LEDGER_FLUSH_SECONDS} must be positive")
+        if self.AI_PRICES:
+            try:
+                if not isinstance(json.loads(self.AI_PRICES), dict):
+                    raise ValueError("not an object")
+            except ValueError as error:
+                problems.append(f"AI_PRICES must be a JSON object of model -> prices ({error})")
+        if self.AI_PRICES_FILE and not Path(self.AI_PRICES_FILE).is_file():
+            problems.append(f"AI_PRICES_FILE={self.AI_PRICES_FILE!r}: allowed values: a path to a JSON file")
+        if problems:
+            raise ConfigError("; ".join(problems))
+        return self
 
     @field_validator("AI_PROVIDER", mode="before")
     @classmethod

@@ -63,7 +63,7 @@ def _job_description(rng: random.Random, role: Role, company: str, skills: list[
     where = "fully remote" if remote else f"based in our {city} office"
     perks = ", ".join(rng.sample(BENEFITS, 3))
     return (
-        f"{company} is hiring a {role.title.lower()} to {rng.choice(role.work)}. "
+        f"{company} is hiring a {role.title} to {rng.choice(role.work)}. "
         f"You will work with {', '.join(skills[:3])} every day and help us grow our use of "
         f"{', '.join(skills[3:]) or skills[0]}.\n\n"
         f"The position is {where}. You will pair with engineers, designers and product "
@@ -106,7 +106,7 @@ def _resume(rng: random.Random, role: Role, name: str, years: int, skills: list[
             city: str) -> str:
     employers = rng.sample(COMPANIES, 2)
     return (
-        f"{name} is a {role.title.lower()} with {years} years of experience, based in {city}.\n\n"
+        f"{name} is a {role.title} with {years} years of experience, based in {city}.\n\n"
         f"At {employers[0]} I {rng.choice(role.work)}, using {', '.join(skills[:3])}. "
         f"I led a project that cut delivery time by {rng.randint(15, 60)}% and mentored "
         f"{rng.randint(1, 6)} colleagues.\n\n"

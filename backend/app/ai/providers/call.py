@@ -27,6 +27,7 @@ from app.ai.providers.errors import (
 )
 from app.ai.providers.observers import CallRecord, notify
 from app.ai.providers.planner import AttemptPlanner
+from app.ai.providers.pricing import call_cost
 from app.ai.providers.routing import CallContext
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class CallState:
         self.skipped: list[dict[str, str]] = []
         context = CallContext(messages, self.metadata)
         ordered = model.strategy.order(model.members, context)
+        self.arm = ordered[0].name if ordered else None
         admitted = []
         circuit_open: list[Member] = []
         for member in ordered:
@@ -149,6 +151,7 @@ class CallState:
         """Record the winning attempt; returns the `hybrid` metadata for the answer."""
         self._attempt(member, "ok")
         meta = self.metadata_for(member)
+        meta["cost_usd"] = call_cost(self.model.observers, member.model_name, usage)
         self._log("ok", meta, usage=usage, streamed=streamed, ttft_ms=ttft_ms)
         return meta
 
@@ -159,6 +162,7 @@ class CallState:
             "model": member.model_name,
             "failover": member.name != first,
             "strategy": self.model.strategy.name,
+            "arm": self.arm,
             "attempts": [a.as_dict() for a in self.attempts],
             "skipped": list(self.skipped),
             "latency_ms": round(self.deadline.elapsed_ms(), 3),
@@ -220,6 +224,8 @@ class CallState:
                     metadata=self.metadata,
                     streamed=streamed,
                     ttft_ms=ttft_ms,
+                    arm=self.arm,
+                    cost_usd=served.get("cost_usd"),
                 ),
             )
         logger.info(

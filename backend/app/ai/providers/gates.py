@@ -11,5 +11,10 @@ from app.core.config import Settings
 
 
 def build_gates(settings: Settings) -> list[ProviderGate]:
-    """The gates the settings ask for (none by default)."""
-    return []
+    """The gates the settings ask for (a budget gate when any `AI_BUDGET_*` is set)."""
+    gates: list[ProviderGate] = []
+    from app.ai.providers.budget import budget_tracker, has_budgets
+
+    if has_budgets(settings):
+        gates.append(budget_tracker(settings))
+    return gates

@@ -34,6 +34,8 @@ class CallRecord:
     metadata: Mapping[str, Any] = field(default_factory=dict)  # run metadata: feature, user_id...
     streamed: bool = False
     ttft_ms: float | None = None
+    arm: str | None = None  # the provider the strategy put first
+    cost_usd: float | None = None  # priced from `usage` (see pricing.py)
 
 
 class CallObserver(Protocol):
@@ -50,6 +52,35 @@ def notify(observers: Sequence[CallObserver], record: CallRecord) -> None:
             logger.exception("call observer %r failed", observer)
 
 
+#: Observers added at application start-up (metrics, usage ledger): they live outside
+#: this library (app/observability), so they register themselves instead of being built here.
+_registered: list[CallObserver] = []
+
+
+def register_observer(observer: CallObserver) -> None:
+    """Deliver every call of every model (already built or not) to `observer` too."""
+    if observer not in _registered:
+        _registered.append(observer)
+
+
+def unregister_observer(observer: CallObserver) -> None:
+    if observer in _registered:
+        _registered.remove(observer)
+
+
+class _RegisteredObservers:
+    """Forwards to whatever is registered at the time of the call."""
+
+    def on_call(self, record: CallRecord) -> None:
+        notify(list(_registered), record)
+
+
 def build_observers(settings: Settings) -> list[CallObserver]:
-    """Observers the settings ask for (none by default)."""
-    return []
+    """Cost meter, latency learning, budget spend, then the registered observers."""
+    from app.ai.providers.budget import budget_tracker
+    from app.ai.providers.pricing import CostMeter, price_table
+    from app.ai.providers.strategies import latency_tracker
+
+    return [
+        CostMeter(price_table(settings)), latency_tracker, budget_tracker(settings), _RegisteredObservers()
+    ]

@@ -49,5 +49,7 @@ class PriorityStrategy:
 
 
 def build_strategy(settings: Settings) -> RoutingStrategy:
-    """The routing strategy the settings ask for (only `priority` so far)."""
-    return PriorityStrategy()
+    """The routing strategy `AI_ROUTING_STRATEGY` names (see `strategies.py`)."""
+    from app.ai.providers.strategies import make_strategy
+
+    return make_strategy(settings)

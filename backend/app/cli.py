@@ -1,0 +1,181 @@
+"""Command line entry: `python -m app.cli COMMAND` from backend/.
+
+    migrate                      apply database migrations (alembic upgrade head)
+    seed [--file FILE]           load the demo data (or FILE) into an empty database
+    serve [--host H] [--port P] [--reload]
+                                 migrate, seed if empty, then serve the API with uvicorn
+
+Each subcommand is a function registered in COMMANDS with `@command(...)`; adding one
+(`doctor`, `usage`, ...) means writing one decorated function, either here or in a
+module of the `app.commands` package (`from app.cli import command`), which `main`
+imports so its commands register themselves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import pkgutil
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core.config import ConfigError, Settings, get_settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+Configure = Callable[[argparse.ArgumentParser], None]
+
+
+def _no_arguments(_parser: argparse.ArgumentParser) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its name, one-line help, argument set-up and handler."""
+
+    name: str
+    help: str
+    handler: Handler
+    configure: Configure = _no_arguments
+
+
+#: Every subcommand, by name, in registration order.
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, help: str, configure: Configure = _no_arguments) -> Callable[[Handler], Handler]:
+    """Register the decorated function as subcommand `name`."""
+
+    def register(handler: Handler) -> Handler:
+        COMMANDS[name] = Command(name, help, handler, configure)
+        return handler
+
+    return register
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- migrate -------------------------------------------------------------------------
+
+
+@command("migrate", "Apply database migrations (alembic upgrade head).")
+def migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    """Bring the configured database to the latest schema."""
+    from app.db import current_revision, init_db
+
+    init_db(settings.DATABASE_URL)
+    print(f"database {_redacted(settings.DATABASE_URL)} at revision "
+          f"{current_revision(settings.DATABASE_URL)}")
+    return 0
+
+
+# --- seed ----------------------------------------------------------------------------
+
+
+def _seed_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--file", type=Path, help="JSON import file (format: app/demo/loader.py) instead of the demo set"
+    )
+
+
+def _seed(settings: Settings, file: Path | None) -> None:
+    from app.db import session_scope
+    from app.demo import load_demo_data, read_import_file
+
+    data = read_import_file(file) if file else None
+    with session_scope(settings.DATABASE_URL) as session:
+        report = load_demo_data(session, data)
+    if report is None:
+        print("database already has data: nothing loaded")
+    else:
+        print(f"loaded {report.jobs} jobs, {report.candidates} candidates, "
+              f"{report.documents} documents")
+
+
+@command("seed", "Load demo data (or --file) when the database is empty.", _seed_arguments)
+def seed(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate, then load data into an empty database (idempotent)."""
+    from pydantic import ValidationError
+
+    from app.db import init_db
+
+    init_db(settings.DATABASE_URL)
+    try:
+        _seed(settings, args.file)
+    except (OSError, ValidationError) as error:
+        print(f"cannot import {args.file}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# --- serve ---------------------------------------------------------------------------
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+
+
+@command("serve", "Migrate, seed an empty database, and serve the API.", _serve_arguments)
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Prepare the database, then run uvicorn on the `app.main:create_app` factory."""
+    import uvicorn
+
+    from app.db import init_db
+
+    init_db(settings.DATABASE_URL)
+    _seed(settings, None)
+    print(f"serving on http://{args.host}:{args.port} (API docs at /docs)", flush=True)
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=args.host, port=args.port, reload=args.reload
+    )
+    return 0
+
+
+# --- entry point ---------------------------------------------------------------------
+
+
+def load_command_modules(package: str = "app.commands") -> None:
+    """Import every module of `package` (when it exists) so their @command's register."""
+    if importlib.util.find_spec(package) is None:
+        return
+    module = importlib.import_module(package)
+    for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
+        importlib.import_module(f"{package}.{info.name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with one sub-parser per registered command."""
+    parser = argparse.ArgumentParser(prog="python -m app.cli", description="Tandem backend.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for entry in COMMANDS.values():
+        entry.configure(subparsers.add_parser(entry.name, help=entry.help, description=entry.help))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; configuration errors are reported in one line (exit status 2)."""
+    load_command_modules()
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return COMMANDS[args.command].handler(args, settings)
+
+
+if __name__ == "__main__":
+    # Run through the importable module, so `app.commands` modules doing
+    # `from app.cli import command` register into the same COMMANDS as this run uses.
+    from app.cli import main as _main
+
+    sys.exit(_main())
