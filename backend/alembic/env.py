@@ -22,6 +22,7 @@ target_metadata = SQLModel.metadata
 #: Objects the migrations create by hand that autogenerate must not try to drop.
 _UNMANAGED_PREFIXES = ("document_chunks_fts",)
 _UNMANAGED_COLUMNS = {("document_chunks", "search_vector")}
+_UNMANAGED_INDEXES = {"ix_document_chunks_search_vector"}
 
 if config.config_file_name and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -40,6 +41,8 @@ def _include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
     if type_ == "table" and name and name.startswith(_UNMANAGED_PREFIXES):
+        return False
+    if type_ == "index" and name in _UNMANAGED_INDEXES:
         return False
     return not (type_ == "column" and (obj.table.name, name) in _UNMANAGED_COLUMNS)
 

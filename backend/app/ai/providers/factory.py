@@ -14,16 +14,18 @@ import threading
 from typing import Any
 
 # Importing the provider modules registers them.
-from app.ai.providers import anthropic_provider, openai_provider  # noqa: F401
-from app.ai.providers.base import Member
+from app.ai.providers import anthropic_provider, gemini_provider, openai_provider  # noqa: F401
+from app.ai.providers.base import Member, ProviderAdapter
+from app.ai.providers.context_window import configured_windows, context_window
 from app.ai.providers.errors import ProviderError
 from app.ai.providers.gates import build_gates
 from app.ai.providers.health import HealthStats, build_health
 from app.ai.providers.hybrid import HybridChatModel
 from app.ai.providers.observers import build_observers
-from app.ai.providers.registry import get_adapter
+from app.ai.providers.openai_compatible import PROVIDER_TYPE, instance_adapters
+from app.ai.providers.registry import get_adapter, registered
 from app.ai.providers.routing import build_strategy
-from app.core.config import Settings, get_settings
+from app.core.config import KNOWN_PROVIDERS, ConfigError, Settings, get_settings
 
 __all__ = ["ProviderError", "describe_configuration", "get_llm_provider", "health_stats"]
 
@@ -37,12 +39,42 @@ _cache_lock = threading.Lock()
 
 
 def provider_order(settings: Settings, fallback: bool | None = None) -> list[str]:
-    """Providers a call may use, in priority order (primary, then fallback if enabled)."""
+    """Providers a call may use, in priority order: the primary, then the fallback chain
+    (`AI_FALLBACK_PROVIDER`, comma-separated, tried in order) when fallback is enabled."""
     enabled = settings.AI_FALLBACK_ENABLED if fallback is None else fallback
     order = [settings.AI_PROVIDER]
-    if enabled and settings.AI_FALLBACK_PROVIDER:
-        order.append(settings.AI_FALLBACK_PROVIDER)
+    if enabled:
+        order.extend(name for name in settings.fallback_providers if name not in order)
     return order
+
+
+def check_registry() -> None:
+    """Start-up check: every provider `core` knows of (by its settings) has a module.
+
+    `core` derives the provider names from the `<NAME>_API_KEY` settings and may not
+    import `ai`; this is where the two lists are held against each other.
+    """
+    missing = [name for name in KNOWN_PROVIDERS if name not in registered()]
+    if missing:
+        raise ConfigError(
+            f"Settings declare provider(s) {', '.join(missing)} but no provider module registers "
+            f"them; registered providers: {', '.join(registered())}"
+        )
+
+
+def adapter_for(name: str, settings: Settings) -> ProviderAdapter:
+    """The adapter serving `name`: an `AI_OPENAI_COMPATIBLE` instance or a registered provider."""
+    check_registry()
+    instance = instance_adapters(settings).get(name)
+    if instance is not None:
+        return instance
+    try:
+        return get_adapter(name)
+    except ValueError:
+        raise ConfigError(
+            f"AI_PROVIDER/AI_FALLBACK_PROVIDER name {name!r} is not a provider; "
+            f"allowed values: {', '.join(settings.provider_names())}"
+        ) from None
 
 
 def get_llm_provider(
@@ -69,16 +101,18 @@ def _build(settings: Settings, fallback: bool) -> HybridChatModel:
     order = provider_order(settings, fallback)
     members: list[Member] = []
     missing: list[str] = []
+    unconfigured: list[str] = []
     for name in order:
-        adapter = get_adapter(name)
+        adapter = adapter_for(name, settings)
         if adapter.is_configured(settings):
             members.append(Member(name, adapter.build(settings), adapter))
         else:
+            unconfigured.append(name)
             missing.extend(adapter.required_settings)
     if members and missing:
         logger.warning(
             "AI provider %s is not configured (%s unset); calls are served by %s",
-            order[0] if members[0].name != order[0] else order[-1],
+            ", ".join(unconfigured),
             ", ".join(missing),
             ", ".join(m.name for m in members),
         )
@@ -96,18 +130,28 @@ def _build(settings: Settings, fallback: bool) -> HybridChatModel:
 
 
 def describe_configuration(settings: Settings) -> dict[str, Any]:
-    """Secret-free summary of which providers can serve calls (for `/health`)."""
+    """Secret-free summary of every provider and which can serve calls (for `/health`).
+
+    Lists each known provider and `AI_OPENAI_COMPATIBLE` instance; `role` is primary,
+    fallback (with its `position` in the chain) or unused.
+    """
     order = provider_order(settings)
-    providers = {}
-    for name in dict.fromkeys([*order, settings.AI_PROVIDER]):
-        adapter = get_adapter(name)
+    windows = configured_windows(settings)
+    providers: dict[str, dict[str, Any]] = {}
+    names = dict.fromkeys([*order, *settings.provider_names()])
+    adapters = {name: adapter_for(name, settings) for name in names}
+    for name, adapter in adapters.items():
+        model = adapter.model_name(settings)
         providers[name] = {
             "configured": adapter.is_configured(settings),
-            "model": adapter.model_name(settings),
-            "role": "primary" if name == settings.AI_PROVIDER else "fallback",
+            "model": model,
+            "role": "primary" if name == settings.AI_PROVIDER else "fallback" if name in order else "unused",
+            "position": order.index(name) if name in order else None,
+            "type": PROVIDER_TYPE if settings.openai_compatible(name) else name,
+            "context_window": windows.get(name) or context_window(model),
         }
     serving = [n for n in order if providers[n]["configured"]]
-    missing = [s for n in order if not providers[n]["configured"] for s in get_adapter(n).required_settings]
+    missing = [s for n in order if not providers[n]["configured"] for s in adapters[n].required_settings]
     return {
         "configured": bool(serving),
         "fallback_enabled": settings.AI_FALLBACK_ENABLED,

@@ -6,6 +6,7 @@ does not fit the model's context window. Each policy module contributes its gate
 
 from __future__ import annotations
 
+from app.ai.providers.context_window import build_context_window_gate
 from app.ai.providers.routing import ProviderGate
 from app.core.config import Settings
 
@@ -17,4 +18,5 @@ def build_gates(settings: Settings) -> list[ProviderGate]:
 
     if has_budgets(settings):
         gates.append(budget_tracker(settings))
+    gates.append(build_context_window_gate(settings))  # always on: skips only on evidence
     return gates
