@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+
+from app.core.config import Settings, load_settings
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -57,3 +60,60 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith(("AI_", "OPENAI_", "ANTHROPIC_")):
             monkeypatch.delenv(name, raising=False)
     yield
+
+
+# --- Provider emulators -----------------------------------------------------------
+# One emulator per provider per session (a daemon thread with its own event loop),
+# handed to each test with no faults queued and no requests recorded.
+
+from app.emulators import RunningEmulator, start_emulator  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def _openai_emulator_session() -> Iterator[RunningEmulator]:
+    with start_emulator("openai") as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def _anthropic_emulator_session() -> Iterator[RunningEmulator]:
+    with start_emulator("anthropic") as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def openai_emulator(_openai_emulator_session: RunningEmulator) -> Iterator[RunningEmulator]:
+    """OpenAI emulator; use `.base_url` (ends in `/v1`), `.faults`, `.requests`."""
+    _openai_emulator_session.reset()
+    yield _openai_emulator_session
+    _openai_emulator_session.reset()
+
+
+@pytest.fixture
+def anthropic_emulator(_anthropic_emulator_session: RunningEmulator) -> Iterator[RunningEmulator]:
+    """Anthropic emulator; use `.base_url` (no `/v1`), `.faults`, `.requests`."""
+    _anthropic_emulator_session.reset()
+    yield _anthropic_emulator_session
+    _anthropic_emulator_session.reset()
+
+
+@pytest.fixture
+def emulator_settings(
+    clean_env: None, openai_emulator: RunningEmulator, anthropic_emulator: RunningEmulator
+) -> Callable[..., Settings]:
+    """Build settings whose providers are the emulators; keyword overrides win."""
+
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "OPENAI_API_KEY": "sk-test-openai",
+            "OPENAI_BASE_URL": openai_emulator.base_url,
+            "ANTHROPIC_API_KEY": "sk-ant-test-anthropic",
+            "ANTHROPIC_BASE_URL": anthropic_emulator.base_url,
+            "AI_REQUEST_TIMEOUT": 5.0,
+            "AI_REQUEST_DEADLINE": 10.0,
+            "_env_file": None,
+        }
+        values.update(overrides)
+        return load_settings(**values)
+
+    return build

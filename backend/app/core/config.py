@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     )
     AI_MAX_RETRIES: int = Field(default=2, description="Retries on one provider.")
     AI_TEMPERATURE: float = 0.3
+    AI_BACKOFF_BASE: float = Field(
+        default=0.5, description="Seconds: first retry waits up to this (full jitter), doubling."
+    )
+    AI_BACKOFF_MAX: float = Field(default=8.0, description="Seconds: cap of one backoff pause.")
 
     # --- Application ---------------------------------------------------------
     PROJECT_NAME: str = "Tandem"
@@ -156,7 +160,9 @@ class Settings(BaseSettings):
     AI_STATE_KEY_PREFIX: str = Field(
         default="tandem:ai", description="Prefix of the Redis keys holding shared AI state."
     )
-    AI_CIRCUIT_ENABLED: bool = Field(default=True, description="Per-provider circuit breakers.")
+    AI_CIRCUIT_ENABLED: bool = Field(
+        default=False, description="Per-provider circuit breakers (see docs/RESILIENCE.md)."
+    )
     AI_CIRCUIT_WINDOW_SECONDS: float = Field(
         default=30.0, description="Sliding window over which failures are counted."
     )
@@ -325,6 +331,11 @@ class Settings(BaseSettings):
             problems.append(
                 f"AI_REQUEST_DEADLINE={self.AI_REQUEST_DEADLINE} must be at least "
                 f"AI_REQUEST_TIMEOUT ({self.AI_REQUEST_TIMEOUT}) seconds"
+            )
+        if self.AI_BACKOFF_BASE < 0 or self.AI_BACKOFF_MAX < self.AI_BACKOFF_BASE:
+            problems.append(
+                f"AI_BACKOFF_BASE={self.AI_BACKOFF_BASE} / AI_BACKOFF_MAX={self.AI_BACKOFF_MAX}: "
+                "allowed values are 0 <= AI_BACKOFF_BASE <= AI_BACKOFF_MAX seconds"
             )
         if self.AI_MAX_RETRIES < 0:
             problems.append(f"AI_MAX_RETRIES={self.AI_MAX_RETRIES} must be 0 or more")

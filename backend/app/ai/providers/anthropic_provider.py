@@ -33,6 +33,16 @@ class AnthropicAdapter(ProviderAdapter):
             stream_usage=True,
         )
 
+    def for_new_event_loop(self, model: BaseChatModel) -> BaseChatModel:
+        assert isinstance(model, ChatAnthropic)
+        copy = model.model_copy()
+        client = model._async_client
+        # `_async_client` is a cached_property: setting it in the copy's __dict__ wins.
+        copy.__dict__["_async_client"] = client.copy(
+            http_client=anthropic.DefaultAsyncHttpxClient(timeout=client.timeout)
+        )
+        return copy
+
     def classify(self, exc: BaseException) -> Classification | None:
         if isinstance(exc, anthropic.APITimeoutError):
             return Classification(ErrorClass.TRANSIENT, "timeout")

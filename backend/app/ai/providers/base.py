@@ -8,6 +8,9 @@ only ever talks to these two small types, so adding a provider never touches it.
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -45,11 +48,46 @@ class ProviderAdapter(ABC):
     def classify(self, exc: BaseException) -> Classification | None:
         """SDK-specific classification; None defers to the generic rules."""
 
+    def for_new_event_loop(self, model: BaseChatModel) -> BaseChatModel:
+        """A copy of `model` whose async HTTP client is fresh, for another event loop.
+
+        An async connection pool belongs to the loop that opened it; LangChain's
+        integrations share one pool per base URL, so a second `asyncio.run` would fail
+        with "Event loop is closed". Providers whose async client is not loop-bound
+        can return `model` itself.
+        """
+        return model
+
     def stream_finished(self, chunk: ChatGenerationChunk) -> bool:
         """True when `chunk` carries the provider's end-of-answer marker."""
         info = chunk.generation_info or {}
         meta = chunk.message.response_metadata or {}
         return any(info.get(k) or meta.get(k) for k in self.terminal_metadata_keys)
+
+
+class _LoopModels:
+    """The inner model to use on each event loop (shared by a member and its bindings)."""
+
+    def __init__(self, model: BaseChatModel, adapter: ProviderAdapter) -> None:
+        self._model = model
+        self._adapter = adapter
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BaseChatModel] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def current(self) -> BaseChatModel:
+        loop = asyncio.get_running_loop()
+        model = self._by_loop.get(loop)
+        if model is not None:
+            return model
+        with self._lock:
+            model = self._by_loop.get(loop)
+            if model is None:
+                # Even on the first loop: the integration's default async pool is shared
+                # process-wide and may already belong to another (closed) loop.
+                model = self._by_loop[loop] = self._adapter.for_new_event_loop(self._model)
+        return model
 
 
 class Member:
@@ -61,7 +99,7 @@ class Member:
     private `_generate`/`_stream` with them, so callbacks fire once, on the outer run.
     """
 
-    __slots__ = ("adapter", "kwargs", "model", "name", "parser")
+    __slots__ = ("_loops", "adapter", "kwargs", "model", "name", "parser")
 
     def __init__(
         self,
@@ -70,12 +108,18 @@ class Member:
         adapter: ProviderAdapter,
         kwargs: Mapping[str, Any] | None = None,
         parser: Runnable[Any, Any] | None = None,
+        loops: _LoopModels | None = None,
     ) -> None:
         self.name = name
         self.model = model
         self.adapter = adapter
         self.kwargs: dict[str, Any] = dict(kwargs or {})
         self.parser = parser
+        self._loops = loops or _LoopModels(model, adapter)
+
+    def async_model(self) -> BaseChatModel:
+        """The inner model for async calls on the running event loop."""
+        return self._loops.current()
 
     @property
     def model_name(self) -> str:
@@ -89,7 +133,8 @@ class Member:
         """A copy carrying the kwargs that `bound` (a binding of our model) adds."""
         if not isinstance(bound, RunnableBinding) or bound.bound is not self.model:
             raise TypeError(f"{self.name}: expected a binding of its own chat model, got {bound!r}")
-        return Member(self.name, self.model, self.adapter, {**self.kwargs, **bound.kwargs}, parser)
+        kwargs = {**self.kwargs, **bound.kwargs}
+        return Member(self.name, self.model, self.adapter, kwargs, parser, self._loops)
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Member:
         return self.with_binding(self.model.bind_tools(tools, **kwargs), self.parser)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from typing import Any
 
 # Importing the provider modules registers them.
@@ -34,7 +35,9 @@ logger = logging.getLogger("app.ai.providers")
 #: Health statistics shared by every model the factory builds in this process.
 health_stats = HealthStats()
 
-_cache: dict[tuple[int, bool], HybridChatModel] = {}
+#: Models built per settings object: building SDK clients costs milliseconds.
+_CACHE_SIZE = 32
+_cache: OrderedDict[tuple[int, bool], tuple[Settings, HybridChatModel]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -91,9 +94,16 @@ def get_llm_provider(
     enabled = settings.AI_FALLBACK_ENABLED if fallback is None else fallback
     key = (id(settings), enabled)
     with _cache_lock:
-        model = _cache.get(key)
-        if model is None:
-            model = _cache[key] = _build(settings, enabled)
+        cached = _cache.get(key)
+        # The entry holds its settings object, so its id cannot be reused while cached;
+        # the identity check guards against a recycled id after eviction.
+        if cached is not None and cached[0] is settings:
+            _cache.move_to_end(key)
+            return cached[1]
+        model = _build(settings, enabled)
+        _cache[key] = (settings, model)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
     return model
 
 
@@ -121,6 +131,8 @@ def _build(settings: Settings, fallback: bool) -> HybridChatModel:
         timeout=settings.AI_REQUEST_TIMEOUT,
         deadline=settings.AI_REQUEST_DEADLINE,
         max_retries=settings.AI_MAX_RETRIES,
+        backoff_base=settings.AI_BACKOFF_BASE,
+        backoff_cap=settings.AI_BACKOFF_MAX,
         strategy=build_strategy(settings),
         health=build_health(settings, health_stats),
         gates=build_gates(settings),

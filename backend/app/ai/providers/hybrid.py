@@ -31,6 +31,13 @@ from app.ai.providers.call import CallState
 from app.ai.providers.classification import ErrorClass
 from app.ai.providers.errors import IncompleteStreamError
 from app.ai.providers.health import HealthStats, ProviderHealth
+from app.ai.providers.hedging import (
+    HedgePolicy,
+    async_inner,
+    default_hedge_policy,
+    hedged_generate,
+    hedged_stream,
+)
 from app.ai.providers.observers import CallObserver
 from app.ai.providers.routing import PriorityStrategy, ProviderGate, RoutingStrategy
 from app.ai.providers.structured import structured_output_runnable
@@ -61,6 +68,8 @@ class HybridChatModel(BaseChatModel):
     """Per-call vetoes on providers (budgets, context windows); see `gates.py`."""
     observers: SkipValidation[list[CallObserver]] = Field(default_factory=list)
     """Told about every finished call (cost ledger, metrics); see `observers.py`."""
+    hedge: SkipValidation[HedgePolicy] = Field(default_factory=default_hedge_policy)
+    """When to race the next provider against a slow one (`hedging.py`); async calls only."""
     missing_settings: list[str] = Field(default_factory=list)
     """When no member is configured: the settings whose absence leaves none."""
 
@@ -127,13 +136,21 @@ class HybridChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         call = self._start(messages, run_manager, kwargs)
+        if self.hedge.enabled:
+            member, result = await hedged_generate(
+                call,
+                lambda m: async_inner(m)._agenerate(
+                    messages, stop=stop or self.stop, run_manager=run_manager, **call.call_kwargs(m)
+                ),
+            )
+            return _annotate(result, call.succeeded(member, _usage(result)))
         while (step := call.next_attempt()) is not None:
             member, pause = step
             await asyncio.sleep(pause)
             call.begin()
             try:
                 async with asyncio.timeout(call.deadline.next_attempt_timeout()):
-                    result = await member.model._agenerate(
+                    result = await member.async_model()._agenerate(
                         messages, stop=stop or self.stop, run_manager=run_manager,
                         **call.call_kwargs(member),
                     )
@@ -188,12 +205,27 @@ class HybridChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         call = self._start(messages, run_manager, kwargs)
+        if self.hedge.enabled:
+            hedged = hedged_stream(
+                call,
+                lambda m: async_inner(m)._astream(messages, stop=stop or self.stop, **call.call_kwargs(m)),
+                _StreamGuard,
+            )
+            async for winner, winner_guard, chunk in hedged:
+                if chunk is None:
+                    meta = call.succeeded(
+                        winner, winner_guard.usage, streamed=True, ttft_ms=winner_guard.ttft_ms
+                    )
+                    yield winner_guard.closing_chunk(meta)
+                else:
+                    yield chunk
+            return
         while (step := call.next_attempt()) is not None:
             member, pause = step
             await asyncio.sleep(pause)
             call.begin()
             guard = _StreamGuard(member)
-            inner = member.model._astream(
+            inner = member.async_model()._astream(
                 messages, stop=stop or self.stop, **call.call_kwargs(member)
             )
             try:

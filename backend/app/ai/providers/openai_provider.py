@@ -34,6 +34,16 @@ class OpenAIAdapter(ProviderAdapter):
             stream_usage=True,
         )
 
+    def for_new_event_loop(self, model: BaseChatModel) -> BaseChatModel:
+        assert isinstance(model, ChatOpenAI)
+        copy = model.model_copy()
+        root = model.root_async_client
+        copy.root_async_client = root.copy(
+            http_client=openai.DefaultAsyncHttpxClient(timeout=root.timeout)
+        )
+        copy.async_client = copy.root_async_client.chat.completions
+        return copy
+
     def classify(self, exc: BaseException) -> Classification | None:
         if isinstance(exc, openai.APITimeoutError):
             return Classification(ErrorClass.TRANSIENT, "timeout")
