@@ -16,7 +16,6 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 
 from app.ai.providers.errors import ProviderError, StreamInterruptedError
 from app.emulators import Fault
-
 from tests.providers.conftest import DIRECTIONS, Pair
 
 MODES = ["invoke", "ainvoke", "stream", "astream"]
@@ -195,7 +194,7 @@ def test_stream_failing_after_content_ends_with_a_typed_error_not_a_partial_answ
         pair.primary.faults.push(fault)
         received: list[str] = []
 
-        async def consume() -> None:
+        async def consume(pair: Pair = pair, received: list[str] = received) -> None:
             async for chunk in pair.model.astream("long answer tokens=12"):
                 received.append(str(chunk.content))
 
