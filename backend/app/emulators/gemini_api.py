@@ -187,7 +187,8 @@ class GeminiApp:
         if method not in ("generateContent", "streamGenerateContent"):
             return JsonResponse(404, google_error(404, f"Method not found: {method}"))
         if not isinstance(body.get("contents"), list) or not body["contents"]:
-            return JsonResponse(400, google_error(400, "* GenerateContentRequest.contents: contents is not specified"))
+            message = "* GenerateContentRequest.contents: contents is not specified"
+            return JsonResponse(400, google_error(400, message))
         return self._generate(body, model, stream=method == "streamGenerateContent")
 
     def fault_error(self, fault: Fault, request: EmulatorRequest) -> JsonResponse:

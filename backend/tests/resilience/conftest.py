@@ -1,0 +1,89 @@
+"""Fixtures for the resilience tests: both emulators over real HTTP, settings and models."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from app.ai.providers.circuit import build_circuit_breaker
+from app.ai.providers.factory import get_llm_provider
+from app.ai.providers.health import HealthStats
+from app.ai.providers.hedging import build_hedge_policy
+from app.ai.providers.hybrid import HybridChatModel
+from app.core.config import Settings, load_settings
+from app.emulators import RunningEmulator, start_emulator
+
+
+@pytest.fixture(scope="session")
+def _emulators() -> Iterator[dict[str, RunningEmulator]]:
+    with start_emulator("openai") as openai, start_emulator("anthropic") as anthropic:
+        yield {"openai": openai, "anthropic": anthropic}
+
+
+@pytest.fixture
+def emulators(_emulators: dict[str, RunningEmulator]) -> Iterator[dict[str, RunningEmulator]]:
+    """Both emulators, with no faults and no recorded requests (before and after)."""
+    for emulator in _emulators.values():
+        emulator.reset()
+    yield _emulators
+    for emulator in _emulators.values():
+        emulator.reset()
+
+
+@pytest.fixture
+def resilience_settings(
+    emulators: dict[str, RunningEmulator], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Settings]:
+    """Settings pointing at the emulators (openai primary); keyword overrides win."""
+    for name in list(os.environ):
+        if name.startswith(("AI_", "OPENAI_", "ANTHROPIC_")):
+            monkeypatch.delenv(name)
+
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "OPENAI_API_KEY": "sk-test-openai",
+            "OPENAI_BASE_URL": emulators["openai"].base_url,
+            "ANTHROPIC_API_KEY": "sk-ant-test-anthropic",
+            "ANTHROPIC_BASE_URL": emulators["anthropic"].base_url,
+            "AI_REQUEST_TIMEOUT": 2.0,
+            "AI_REQUEST_DEADLINE": 4.0,
+            "AI_CIRCUIT_ENABLED": True,
+            "AI_CIRCUIT_MIN_FAILURES": 3,
+            "AI_CIRCUIT_COOLDOWN_SECONDS": 0.5,
+            "_env_file": None,
+        }
+        values.update(overrides)
+        return load_settings(**values)
+
+    return build
+
+
+def build_model(settings: Settings) -> HybridChatModel:
+    """A fresh hybrid model (not the factory's cache) with breaker and hedge from `settings`."""
+    model = get_llm_provider(settings=settings)
+    return model.model_copy(
+        update={
+            "health": build_circuit_breaker(settings, HealthStats()),
+            "hedge": build_hedge_policy(settings),
+        }
+    )
+
+
+def established_connections(port: int) -> int:
+    """Client-side TCP connections to `port` on loopback that are ESTABLISHED right now."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as handle:
+                lines = handle.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+            if remote_port == port and fields[3] == "01":
+                count += 1
+    return count
