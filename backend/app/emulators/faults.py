@@ -17,7 +17,11 @@ Selection order for every provider request (control endpoints are never faulted)
 the requests; a request it skips does not consume one of its ``times``.
 
 Fields that do not fit the request are ignored: stream faults (``cut_after``,
-``stream_error_after``, ``token_delay``) do nothing on a non-streaming request.
+``stream_error_after``, ``token_delay``) do nothing on a non-streaming request (the
+fault is still selected, so it still uses up one of its ``times``).  A fault with only
+``error_type`` (no ``status``) is an error response with that type's usual status,
+unless it also has a stream fault, in which case ``error_type`` names the in-stream
+error instead.
 Precedence inside one fault: ``delay`` first, then ``reset``, then ``hang``, then
 ``status``, then the stream faults.
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import socket
 import struct
 import threading
@@ -34,6 +35,7 @@ import h11
 from app.emulators.faults import Fault, FaultPlan
 
 CONTROL_PREFIX = "/_emulator/"
+logger = logging.getLogger(__name__)
 _READ_SIZE = 65536
 
 
@@ -174,6 +176,11 @@ class EmulatorServer:
             self._request_count += 1
 
     # ----------------------------------------------------------------- lifecycle
+    @property
+    def started(self) -> bool:
+        """True between ``start`` and ``stop``."""
+        return self._server is not None
+
     async def start(self) -> None:
         """Bind and start accepting; ``self.port`` holds the real port afterwards."""
         self._server = await asyncio.start_server(self._on_connection, self.host, self.port)
@@ -278,7 +285,7 @@ class EmulatorServer:
         request.fault = fault
         self._record(request)
         if fault is None:
-            await self._send_response(conn, writer, self.app.handle(request), None)
+            await self._send_response(conn, writer, self._answer(request), None)
             return True
 
         if fault.delay > 0:
@@ -299,8 +306,16 @@ class EmulatorServer:
                 response.headers["retry-after-ms"] = _number(fault.retry_after_ms)
             await self._send_json(conn, writer, response)
             return True
-        await self._send_response(conn, writer, self.app.handle(request), fault)
+        await self._send_response(conn, writer, self._answer(request), fault)
         return True
+
+    def _answer(self, request: EmulatorRequest) -> Response:
+        """Run the provider app; an emulator bug becomes a provider-shaped 500, not a hang."""
+        try:
+            return self.app.handle(request)
+        except Exception:
+            logger.exception("emulator %s failed on %s %s", self.app.provider, request.method, request.path)
+            return self.app.fault_error(Fault(status=500), request)
 
     async def _send_response(
         self,

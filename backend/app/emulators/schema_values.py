@@ -254,10 +254,10 @@ def _number(schema: dict[str, Any], integer: bool) -> float:
     elif low is not None and high is not None:
         result = (low + high) / 2
     elif low is not None:
-        result = low + 1
+        result = low + 1 if low_ex else low
     else:
         assert high is not None
-        result = high - 1
+        result = high - 1 if high_ex else high
     if multiple:
         candidate = math.ceil(result / multiple) * multiple
         if high is not None and candidate > high:

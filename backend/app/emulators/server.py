@@ -162,8 +162,9 @@ class AsyncEmulator(_Handle):
         self.server = EmulatorServer(make_app(provider), host, port)
 
     async def start(self) -> Self:
-        """Bind and start serving on the running loop."""
-        await self.server.start()
+        """Bind and start serving on the running loop (no-op when already started)."""
+        if not self.server.started:
+            await self.server.start()
         return self
 
     async def stop(self) -> None:
