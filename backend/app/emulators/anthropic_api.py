@@ -20,7 +20,7 @@ from app.emulators import content
 from app.emulators.content import Conversation, IdFactory, ToolChoice, ToolSpec
 from app.emulators.errors import anthropic_error, anthropic_stream_error
 from app.emulators.faults import Fault
-from app.emulators.http import EmulatorRequest, JsonResponse, SseEvent, StreamResponse, encode_json
+from app.emulators.wire import EmulatorRequest, JsonResponse, SseEvent, StreamResponse, encode_json
 
 PROVIDER = "anthropic"
 MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1")

@@ -23,7 +23,7 @@ from app.emulators import content
 from app.emulators.content import Conversation, IdFactory, ToolChoice, ToolSpec
 from app.emulators.errors import openai_error, openai_stream_error
 from app.emulators.faults import Fault
-from app.emulators.http import EmulatorRequest, JsonResponse, SseEvent, StreamResponse, encode_json
+from app.emulators.wire import EmulatorRequest, JsonResponse, SseEvent, StreamResponse, encode_json
 
 PROVIDER = "openai"
 DEFAULT_EMBEDDING_DIMENSIONS = 256
