@@ -21,8 +21,11 @@ original as `__cause__`, so the rules below look through the cause chain.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -58,6 +61,18 @@ STATUS_RULES: Mapping[str, tuple[ErrorClass, str]] = {
     "INVALID_ARGUMENT": (ErrorClass.REQUEST_FATAL, "invalid_request"),
 }
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+
+
+def _http_modules() -> list[ModuleType]:
+    """httpx, plus `httpx2` -- the fork google-genai uses when it is installed."""
+    modules = [httpx]
+    with contextlib.suppress(ImportError):
+        modules.append(importlib.import_module("httpx2"))
+    return modules
+
+
+_TIMEOUTS: tuple[type[BaseException], ...] = tuple(m.TimeoutException for m in _http_modules())
+_TRANSPORT: tuple[type[BaseException], ...] = tuple(m.TransportError for m in _http_modules())
 
 
 class GeminiContentBlockedError(Exception):
@@ -193,9 +208,9 @@ def classify_gemini(exc: BaseException) -> Classification | None:
         return Classification(ErrorClass.REQUEST_FATAL, "context_length_exceeded", 400)
     error = _api_error(exc)
     if error is None:
-        if isinstance(exc, httpx.TimeoutException):
+        if isinstance(exc, _TIMEOUTS):
             return Classification(ErrorClass.TRANSIENT, "timeout")
-        if isinstance(exc, httpx.TransportError):
+        if isinstance(exc, _TRANSPORT):
             return Classification(ErrorClass.TRANSIENT, "connection")
         return None
     code = error.code if isinstance(error.code, int) else None

@@ -1,0 +1,132 @@
+"""Fixtures for issue 6: Gemini and OpenAI-compatible emulators next to the brief's two.
+
+Every provider is a real emulator reached over HTTP by its official SDK. Two OpenAI
+emulators stand in for two OpenAI-compatible endpoints (say Groq and a local Ollama),
+told apart by the model each instance is configured with.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from app.ai.providers.factory import get_llm_provider
+from app.ai.providers.hybrid import HybridChatModel
+from app.core.config import Settings, load_settings
+from app.emulators import RunningEmulator, start_emulator
+
+GROQ_MODEL = "llama-3.1-8b-instant"
+OLLAMA_MODEL = "qwen2.5:7b"
+
+
+@pytest.fixture(scope="session")
+def _gemini_emulator_session() -> Iterator[RunningEmulator]:
+    with start_emulator("gemini") as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def _compat_emulator_session() -> Iterator[RunningEmulator]:
+    with start_emulator("openai") as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def gemini_emulator(_gemini_emulator_session: RunningEmulator) -> Iterator[RunningEmulator]:
+    """Gemini emulator; `.base_url` is the root the SDK appends `/v1beta` to."""
+    _gemini_emulator_session.reset()
+    yield _gemini_emulator_session
+    _gemini_emulator_session.reset()
+
+
+@pytest.fixture
+def compat_emulator(_compat_emulator_session: RunningEmulator) -> Iterator[RunningEmulator]:
+    """A second OpenAI-wire emulator, for a second OpenAI-compatible endpoint."""
+    _compat_emulator_session.reset()
+    yield _compat_emulator_session
+    _compat_emulator_session.reset()
+
+
+@pytest.fixture
+def emulators(
+    openai_emulator: RunningEmulator,
+    anthropic_emulator: RunningEmulator,
+    gemini_emulator: RunningEmulator,
+    compat_emulator: RunningEmulator,
+) -> dict[str, RunningEmulator]:
+    """Emulator behind each provider name the settings below configure."""
+    return {
+        "openai": openai_emulator,
+        "anthropic": anthropic_emulator,
+        "gemini": gemini_emulator,
+        "groq": openai_emulator,
+        "ollama": compat_emulator,
+    }
+
+
+@pytest.fixture
+def make_settings(
+    monkeypatch: pytest.MonkeyPatch, emulators: dict[str, RunningEmulator]
+) -> Callable[..., Settings]:
+    """Settings for every provider on the emulators; keyword overrides win.
+
+    `groq` and `ollama` are OpenAI-compatible instances: `groq` shares the OpenAI
+    emulator (as a hosted endpoint would share the wire format), `ollama` has its own.
+    """
+    for name in list(os.environ):
+        if name.startswith(("AI_", "OPENAI_", "ANTHROPIC_", "GEMINI_")):
+            monkeypatch.delenv(name)
+
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "OPENAI_API_KEY": "sk-test-openai",
+            "OPENAI_BASE_URL": emulators["openai"].base_url,
+            "ANTHROPIC_API_KEY": "sk-ant-test-anthropic",
+            "ANTHROPIC_BASE_URL": emulators["anthropic"].base_url,
+            "GEMINI_API_KEY": "AIza-test-gemini",
+            "GEMINI_BASE_URL": emulators["gemini"].base_url,
+            "AI_OPENAI_COMPATIBLE": [
+                {
+                    "name": "groq",
+                    "base_url": emulators["groq"].base_url,
+                    "api_key": "gsk_test",
+                    "model": GROQ_MODEL,
+                },
+                {"name": "ollama", "base_url": emulators["ollama"].base_url, "model": OLLAMA_MODEL},
+            ],
+            "AI_REQUEST_TIMEOUT": 2.0,
+            "AI_REQUEST_DEADLINE": 5.0,
+            "AI_BACKOFF_BASE": 0.01,
+            "AI_BACKOFF_MAX": 0.05,
+            "AI_CIRCUIT_ENABLED": False,
+            "_env_file": None,
+        }
+        values.update(overrides)
+        return load_settings(**values)
+
+    return build
+
+
+@pytest.fixture
+def make_model(make_settings: Callable[..., Settings]) -> Callable[..., HybridChatModel]:
+    """`make_model("gemini", "openai,anthropic", **overrides)`: the factory's model."""
+
+    def build(primary: str, fallback: str | None = None, **overrides: Any) -> HybridChatModel:
+        settings = make_settings(AI_PROVIDER=primary, AI_FALLBACK_PROVIDER=fallback or "", **overrides)
+        return get_llm_provider(settings=settings)
+
+    return build
+
+
+def hybrid(message: Any) -> dict[str, Any]:
+    """The `hybrid` metadata of an answer."""
+    meta: dict[str, Any] = message.response_metadata["hybrid"]
+    return meta
+
+
+def outcomes(message: Any) -> list[tuple[str, str]]:
+    """(provider, outcome) of each attempt, in order."""
+    return [(a["provider"], a["outcome"]) for a in hybrid(message)["attempts"]]
