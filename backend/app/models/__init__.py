@@ -21,6 +21,7 @@ from app.models.document import (
     DocumentUpdate,
 )
 from app.models.job import Job, JobCreate, JobRead, JobUpdate
+from app.models.usage import UsageRecord
 
 __all__ = [
     "VERSIONED_TABLES",
@@ -47,6 +48,7 @@ __all__ = [
     "MessageRole",
     "Page",
     "Seniority",
+    "UsageRecord",
     "normalise_skills",
     "utcnow",
 ]

@@ -1,0 +1,40 @@
+"""The usage ledger: one row per AI call, for spend reports and audits.
+
+Written in the background by `app.observability.ledger.UsageLedger`, so a slow or
+unavailable database never slows or fails an AI answer. Cost is stored as a float of
+USD: the ledger is for reporting (sums over many calls), not for invoicing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from app.models.common import UTCDateTime, utcnow
+
+
+class UsageRecord(SQLModel, table=True):
+    """One finished AI call (successful or not)."""
+
+    __tablename__ = "ai_usage"
+    __table_args__ = (
+        Index("ix_ai_usage_created_at", "created_at"),
+        Index("ix_ai_usage_provider_created_at", "provider", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    feature: str | None = Field(default=None, max_length=64)
+    provider: str | None = Field(default=None, max_length=32)
+    model: str | None = Field(default=None, max_length=128)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    outcome: str = Field(max_length=32)
+    failover: bool = False
+    strategy: str | None = Field(default=None, max_length=32)
+    arm: str | None = Field(default=None, max_length=32)
+    request_id: str | None = Field(default=None, max_length=64)
