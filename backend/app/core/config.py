@@ -321,6 +321,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_ai_settings(self) -> Settings:
+        if (
+            "AI_FALLBACK_PROVIDER" not in self.model_fields_set
+            and self.AI_FALLBACK_PROVIDER == self.AI_PROVIDER
+        ):
+            # Only the brief's default fallback ("anthropic") clashes with
+            # AI_PROVIDER=anthropic: the sensible default is then the other provider.
+            self.AI_FALLBACK_PROVIDER = "openai"
         problems: list[str] = []
         problems.extend(self._provider_problems())
         if self.AI_REQUEST_TIMEOUT <= 0:
@@ -412,7 +419,7 @@ class Settings(BaseSettings):
                     f"{where} is not a known provider; allowed values: {allowed} "
                     "(comma-separated, in order of preference), or empty to disable fallback"
                 )
-            elif name == self.AI_PROVIDER:
+            elif name == self.AI_PROVIDER and self.AI_FALLBACK_ENABLED:
                 problems.append(
                     f"{where} equals AI_PROVIDER; allowed values: a provider other than "
                     f"{self.AI_PROVIDER!r} ({allowed}), or empty to disable fallback"
