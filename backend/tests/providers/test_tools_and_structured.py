@@ -23,7 +23,7 @@ class JobFit(BaseModel):
     reasons: list[str]
 
 
-class search_jobs(BaseModel):  # noqa: N801 - tool names are snake_case
+class search_jobs(BaseModel):
     """Search the job board."""
 
     query: str
