@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -24,8 +24,8 @@ class Attempt:
         return self.outcome == "ok"
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly form, without empty fields."""
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """JSON-friendly form, without empty fields (on every answer: kept cheap)."""
+        return {k: v for k in self.__slots__ if (v := getattr(self, k)) is not None}
 
     def summary(self) -> str:
         """`openai (gpt-4o): transient rate_limited 429` -- for error messages."""

@@ -228,6 +228,8 @@ class CallState:
                     cost_usd=served.get("cost_usd"),
                 ),
             )
+        if not logger.isEnabledFor(logging.INFO):
+            return
         logger.info(
             "ai call %s",
             outcome,

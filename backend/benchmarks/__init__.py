@@ -1,0 +1,1 @@
+"""Benchmarks (run as modules from backend/; they are not tests)."""
