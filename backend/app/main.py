@@ -9,9 +9,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.api.routes.health import router as health_router
+from app.api.routes.metrics import router as metrics_router
+from app.api.routes.status_page import router as status_page_router
 from app.api.v1.router import api_router
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
+from app.observability.setup import install_observability
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,4 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(health_router)
     app.include_router(api_router, prefix=settings.API_V1_STR)
+    app.include_router(metrics_router)
+    app.include_router(status_page_router)
+    install_observability(app, settings)
     return app
