@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from app.api.v1.routes import ai_status, candidates, documents, jobs
+from app.api.v1.routes import ai, ai_status, candidates, documents, jobs
 
 api_router = APIRouter()
 api_router.include_router(jobs.router)
 api_router.include_router(candidates.router)
 api_router.include_router(documents.router)
 api_router.include_router(ai_status.router)
+api_router.include_router(ai.router)
