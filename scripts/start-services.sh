@@ -24,4 +24,10 @@ for _ in $(seq 1 30); do
   [ "$pg_ok" = 1 ] && [ "$redis_ok" = 1 ] && break
   sleep 1
 done
+# Headless Chromium for the status page's end-to-end test (issue 5).
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "installing chromium"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+    || echo "chromium could not be installed"
+fi
 exit 0
