@@ -10,6 +10,7 @@ from pathlib import Path
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from alembic import command
 from app.db.engine import get_engine
@@ -46,6 +47,11 @@ def downgrade(url: str, revision: str = "base") -> None:
     with get_engine(url).begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+def head_revision() -> str | None:
+    """The newest revision among the migration scripts."""
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
 def current_revision(url: str) -> str | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -156,23 +156,55 @@ def _postings(skill_lists: Sequence[Sequence[str]]) -> dict[str, list[int]]:
     return postings
 
 
-def _combine(
-    columns: Sequence[Sequence[float]], text: list[float], text_max: float
-) -> list[float]:
-    skills, seniority, location, salary = columns
+def _fit_table(wanted_level: int) -> list[float]:
+    """Seniority component of each level 0..4 against `wanted_level`."""
+    return [SENIORITY_FIT[abs(level - wanted_level)] for level in range(5)]
+
+
+#: The three components computed per item: seniority, location, salary fit of item i.
+Rest = Callable[[int], tuple[float, float, float]]
+
+
+def _rank(
+    n: int,
+    skills: list[float],
+    text: list[float],
+    text_max: float,
+    seniority: tuple[list[int], list[float]],
+    rest: Rest,
+) -> list[tuple[int, float]]:
+    """(position, score) of the best `n` items, best first (ties: lower position first).
+
+    Skills, text and seniority are cheap to compute for every item (postings walks,
+    table look-ups) and form a `partial` score; location and salary together add at most
+    their weights' sum. So: score the n best partials fully, which gives a floor under
+    the n-th best score, and only the items whose partial plus that bound reaches the
+    floor can make the shortlist: usually a few hundred of 10,000.
+    """
     ws, we, wl, wy = (WEIGHTS[k] for k in ("skills", "seniority", "location", "salary"))
     scale = WEIGHTS["text"] / text_max if text_max > 0 else 0.0
-    return [
-        ws * a + we * b + wl * c + wy * d + scale * t
-        for a, b, c, d, t in zip(skills, seniority, location, salary, text, strict=True)
+    levels, fit = seniority
+    level_score = [we * value for value in fit]
+    partial = [
+        ws * a + scale * t + level_score[level]
+        for a, t, level in zip(skills, text, levels, strict=True)
     ]
 
+    def full(i: int) -> float:
+        _, location, salary = rest(i)
+        return partial[i] + wl * location + wy * salary
 
-def _components(columns: Sequence[Sequence[float]], text: float, i: int) -> dict[str, float]:
-    names = ("skills", "seniority", "location", "salary")
-    values = {name: round(column[i], 4) for name, column in zip(names, columns, strict=True)}
-    values["text"] = round(text, 4)
-    return values
+    seeds = heapq.nlargest(n, range(len(partial)), key=partial.__getitem__)
+    floor = min(full(i) for i in seeds) - (wl + wy) - 1e-9
+    pool = [i for i, value in enumerate(partial) if value >= floor]
+    best = heapq.nlargest(n, ((full(i), -i) for i in pool))
+    return [(-negative, total) for total, negative in best]
+
+
+def _components(skills: float, rest: tuple[float, float, float], text: float) -> dict[str, float]:
+    values = dict(zip(("seniority", "location", "salary"), rest, strict=True))
+    values.update(skills=skills, text=text)
+    return {name: round(value, 4) for name, value in values.items()}
 
 
 # --- jobs for a candidate --------------------------------------------------------------
@@ -216,16 +248,26 @@ class JobIndex(Generic[JobT]):
         return len(self.items)
 
 
-def _job_location_fit(candidate: CandidateLike, index: JobIndex[Any]) -> list[float]:
-    if candidate.remote_only:
-        return [1.0 if remote else 0.0 for remote in index.remote]
+def _job_rest(candidate: CandidateLike, index: JobIndex[Any]) -> Rest:
+    fit = _fit_table(candidate_level(candidate))
+    levels, remote, keys = index.levels, index.remote, index.location_keys
+    offers, currencies = index.offers, index.currencies
+    remote_only = candidate.remote_only
     wanted = {location_key(place) for place in candidate.desired_locations} - {""}
-    if not wanted:
-        return [1.0 if remote else LOCATION_UNSTATED for remote in index.remote]
-    return [
-        1.0 if remote or key in wanted else LOCATION_MISMATCH
-        for remote, key in zip(index.remote, index.location_keys, strict=True)
-    ]
+    minimum, currency = candidate.min_salary, candidate.currency
+
+    def rest(i: int) -> tuple[float, float, float]:
+        if remote[i]:
+            location = LOCATION_MATCH
+        elif remote_only:
+            location = 0.0
+        elif not wanted:
+            location = LOCATION_UNSTATED
+        else:
+            location = LOCATION_MATCH if keys[i] in wanted else LOCATION_MISMATCH
+        return fit[levels[i]], location, salary_fit(minimum, currency, offers[i], currencies[i])
+
+    return rest
 
 
 def _shared_terms(text: Bm25Index, item_terms: list[str], query: set[str], skills: Any) -> list[str]:
@@ -290,40 +332,30 @@ def shortlist_jobs(
     index = jobs if isinstance(jobs, JobIndex) else JobIndex.build(jobs)
     if n <= 0 or not len(index):
         return []
-    skill_acc = [0.0] * len(index)
+    skills = [0.0] * len(index)
+    inverse = index.inverse_required
     for skill in set(candidate.skills):
         weight = index.skill_weight.get(skill, 0.0)
         for position in index.skill_postings.get(skill, ()):
-            skill_acc[position] += weight
-    skills = [a * inv for a, inv in zip(skill_acc, index.inverse_required, strict=True)]
-    wanted_level = candidate_level(candidate)
-    fit = [SENIORITY_FIT[abs(level - wanted_level)] for level in range(5)]
-    seniority = [fit[level] for level in index.levels]
-    location = _job_location_fit(candidate, index)
-    minimum, currency = candidate.min_salary, candidate.currency
-    salary = [
-        salary_fit(minimum, currency, offer, cur)
-        for offer, cur in zip(index.offers, index.currencies, strict=True)
-    ] if minimum else [1.0] * len(index)
+            skills[position] += weight * inverse[position]
     query = candidate_terms(candidate)
     text, text_max = index.text.scores(query, QUERY_TERMS)
-    columns = (skills, seniority, location, salary)
-    totals = _combine(columns, text, text_max)
-    best = heapq.nlargest(n, range(len(index)), key=totals.__getitem__)
+    rest = _job_rest(candidate, index)
+    fit = _fit_table(candidate_level(candidate))
     query_set = set(query)
-    return [
-        ScoredJob(
-            job=index.items[i],
-            score=round(totals[i], 4),
-            reasons=_job_reasons(
-                candidate,
-                index.items[i],
-                _shared_terms(index.text, job_terms(index.items[i]), query_set, candidate.skills),
-            ),
-            components=_components(columns, text[i] / text_max if text_max else 0.0, i),
+    results: list[ScoredJob[JobT]] = []
+    for i, score in _rank(n, skills, text, text_max, (index.levels, fit), rest):
+        job = index.items[i]
+        shared = _shared_terms(index.text, job_terms(job), query_set, candidate.skills)
+        results.append(
+            ScoredJob(
+                job=job,
+                score=round(score, 4),
+                reasons=_job_reasons(candidate, job, shared),
+                components=_components(skills[i], rest(i), text[i] / text_max if text_max else 0.0),
+            )
         )
-        for i in best
-    ]
+    return results
 
 
 # --- candidates for a job --------------------------------------------------------------
@@ -356,16 +388,23 @@ class CandidateIndex(Generic[CandidateT]):
         return len(self.items)
 
 
-def _candidate_location_fit(job: JobLike, index: CandidateIndex[Any]) -> list[float]:
-    if job.remote:
-        return [1.0] * len(index)
-    key = location_key(job.location)
-    return [
-        1.0
-        if key in places
-        else (0.0 if remote_only else (LOCATION_UNSTATED if not places else LOCATION_MISMATCH))
-        for places, remote_only in zip(index.location_sets, index.remote_only, strict=True)
-    ]
+def _candidate_rest(job: JobLike, index: CandidateIndex[Any]) -> Rest:
+    fit = _fit_table(level_of(job.seniority))
+    levels, remote_only, places = index.levels, index.remote_only, index.location_sets
+    minimums, currencies = index.minimums, index.currencies
+    job_remote, key = job.remote, location_key(job.location)
+    offer, currency = job_offer(job), job.currency
+
+    def rest(i: int) -> tuple[float, float, float]:
+        if job_remote or key in places[i]:
+            location = LOCATION_MATCH
+        elif remote_only[i]:
+            location = 0.0
+        else:
+            location = LOCATION_MISMATCH if places[i] else LOCATION_UNSTATED
+        return fit[levels[i]], location, salary_fit(minimums[i], currencies[i], offer, currency)
+
+    return rest
 
 
 def _candidate_notes(
@@ -419,32 +458,20 @@ def shortlist_candidates(
     if n <= 0 or not len(index):
         return []
     required = list(dict.fromkeys(job.required_skills))
-    skill_acc = [0.0] * len(index)
-    total_weight = 0.0
-    for skill in required:
-        weight = index.skill_weight.get(skill, 1.0 + math.log(1 + len(index)))
-        total_weight += weight
+    unknown_weight = 1.0 + math.log(1 + len(index))
+    weights = [index.skill_weight.get(skill, unknown_weight) for skill in required]
+    inverse = 1.0 / sum(weights) if weights else 0.0
+    skills = [0.0] * len(index)
+    for skill, weight in zip(required, weights, strict=True):
         for position in index.skill_postings.get(skill, ()):
-            skill_acc[position] += weight
-    inverse = 1.0 / total_weight if total_weight else 0.0
-    skills = [a * inverse for a in skill_acc]
-    role_level = level_of(job.seniority)
-    fit = [SENIORITY_FIT[abs(level - role_level)] for level in range(5)]
-    seniority = [fit[level] for level in index.levels]
-    location = _candidate_location_fit(job, index)
-    offer, currency = job_offer(job), job.currency
-    salary = [
-        salary_fit(minimum, cur, offer, currency)
-        for minimum, cur in zip(index.minimums, index.currencies, strict=True)
-    ]
+            skills[position] += weight * inverse
     query = job_terms(job)
     text, text_max = index.text.scores(query, QUERY_TERMS)
-    columns = (skills, seniority, location, salary)
-    totals = _combine(columns, text, text_max)
-    best = heapq.nlargest(n, range(len(index)), key=totals.__getitem__)
+    rest = _candidate_rest(job, index)
+    fit = _fit_table(level_of(job.seniority))
     query_set = set(query)
     results: list[ScoredCandidate[CandidateT]] = []
-    for i in best:
+    for i, score in _rank(n, skills, text, text_max, (index.levels, fit), rest):
         candidate = index.items[i]
         shared = _shared_terms(
             index.text, candidate_terms(candidate), query_set, job.required_skills
@@ -453,10 +480,10 @@ def shortlist_candidates(
         results.append(
             ScoredCandidate(
                 candidate=candidate,
-                score=round(totals[i], 4),
+                score=round(score, 4),
                 strengths=strengths,
                 gaps=gaps,
-                components=_components(columns, text[i] / text_max if text_max else 0.0, i),
+                components=_components(skills[i], rest(i), text[i] / text_max if text_max else 0.0),
             )
         )
     return results
