@@ -307,7 +307,12 @@ def _check_auth(request: EmulatorRequest) -> JsonResponse | None:
 
 
 def _prompt_tokens(body: dict[str, Any]) -> int:
-    return content.count_tokens(body.get("contents"), body.get("systemInstruction"))
+    """Words of every part (roles are not counted), as the other emulators do."""
+    raw = body.get("contents")
+    contents: list[Any] = raw if isinstance(raw, list) else []
+    parts = [c.get("parts") for c in contents if isinstance(c, dict)]
+    system = body.get("systemInstruction")
+    return content.count_tokens(parts, system.get("parts") if isinstance(system, dict) else None)
 
 
 def _text(parts: Any) -> str:
