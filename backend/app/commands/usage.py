@@ -1,0 +1,83 @@
+"""`usage`: spend by provider, feature and day, read from the usage ledger.
+
+Aggregation happens in Python over the selected window (`--days`): the ledger's
+columns are portable across SQLite and PostgreSQL that way, and a CLI report over a
+month of rows is small work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.cli import command
+from app.commands.tables import format_table
+from app.core.config import Settings
+from app.db.engine import get_engine
+from app.models.usage import UsageRecord
+
+GROUPINGS = ("provider", "feature", "day")
+
+
+def _key(row: UsageRecord, grouping: str) -> str:
+    if grouping == "day":
+        return row.created_at.astimezone(UTC).date().isoformat()
+    value = getattr(row, grouping)
+    return str(value) if value else "(none)"
+
+
+def summarise(rows: Iterable[UsageRecord]) -> dict[str, list[dict[str, Any]]]:
+    """{grouping: [{key, calls, failed, failovers, input_tokens, output_tokens, cost_usd}]}."""
+    totals: dict[str, dict[str, dict[str, Any]]] = {g: defaultdict(dict) for g in GROUPINGS}
+    for row in rows:
+        for grouping in GROUPINGS:
+            entry = totals[grouping][_key(row, grouping)]
+            entry["calls"] = entry.get("calls", 0) + 1
+            entry["failed"] = entry.get("failed", 0) + int(row.outcome != "ok")
+            entry["failovers"] = entry.get("failovers", 0) + int(row.failover)
+            entry["input_tokens"] = entry.get("input_tokens", 0) + row.input_tokens
+            entry["output_tokens"] = entry.get("output_tokens", 0) + row.output_tokens
+            entry["cost_usd"] = entry.get("cost_usd", 0.0) + row.cost_usd
+    return {
+        grouping: [
+            {grouping: key, **{**figures, "cost_usd": round(figures["cost_usd"], 6)}}
+            for key, figures in sorted(groups.items())
+        ]
+        for grouping, groups in totals.items()
+    }
+
+
+def load_rows(database_url: str, days: int, now: datetime | None = None) -> list[UsageRecord]:
+    since = (now or datetime.now(UTC)) - timedelta(days=days)
+    with Session(get_engine(database_url)) as session:
+        query = select(UsageRecord).where(UsageRecord.created_at >= since)
+        return list(session.exec(query))
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+
+@command("usage", "AI spend by provider, feature and day, from the usage ledger", _arguments)
+def usage(args: argparse.Namespace, settings: Settings) -> int:
+    if args.days < 1:
+        print("--days must be 1 or more")
+        return 2
+    report = summarise(load_rows(settings.DATABASE_URL, args.days))
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    total = sum(entry["cost_usd"] for entry in report["provider"])
+    print(f"AI usage over the last {args.days} days: {total:.6f} USD")
+    for grouping in GROUPINGS:
+        print(f"\nBy {grouping}:")
+        columns = [grouping, "calls", "failed", "failovers", "input_tokens", "output_tokens", "cost_usd"]
+        print(format_table(columns, [[e[c] for c in columns] for e in report[grouping]]))
+    return 0
