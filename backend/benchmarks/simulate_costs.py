@@ -1,0 +1,137 @@
+"""Replay a day of realistic AI traffic through `priority` and `cost` routing; compare spend.
+
+    cd backend && .venv/bin/python benchmarks/simulate_costs.py [--calls 20000] [--seed 7]
+
+Traffic (stated, seeded): calls spread over 24 h; prompt tokens log-normal (median 900,
+sigma 0.9, clipped 20..30k: short chats to long resume+job prompts), answer tokens
+log-normal (median 250, sigma 0.7, clipped 5..4k). Failure episodes: OpenAI fully down
+10:00-10:30 (503s), Anthropic overloaded 15:00-15:20 (half of calls 529), and 1% random
+transient errors on each provider all day. Each call tries providers in the order the
+strategy gives (the real `PriorityStrategy` / `CostStrategy` objects with the real list
+price table); a failed attempt costs nothing and moves to the next provider, as in the
+call loop. Availability = share of calls some provider answered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from langchain_core.messages import HumanMessage
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.ai.providers.base import Member
+from app.ai.providers.factory import provider_order
+from app.ai.providers.pricing import DEFAULT_PRICES, PriceTable
+from app.ai.providers.registry import get_adapter
+from app.ai.providers.routing import CallContext, PriorityStrategy, RoutingStrategy
+from app.ai.providers.strategies import CostStrategy
+from app.core.config import load_settings
+
+SCENARIOS = {
+    # name: (primary, OPENAI_MODEL, ANTHROPIC_MODEL)
+    "gpt-4o primary, claude-3-5-haiku fallback": ("openai", "gpt-4o", "claude-3-5-haiku-20241022"),
+    "claude-3-5-sonnet primary, gpt-4o-mini fallback": (
+        "anthropic", "gpt-4o-mini", "claude-3-5-sonnet-20241022"),
+    "gpt-4.1 primary, claude-haiku-4-5 fallback": ("openai", "gpt-4.1", "claude-haiku-4-5"),
+    "gpt-4o primary, claude-3-5-sonnet fallback (brief default)": (
+        "openai", "gpt-4o", "claude-3-5-sonnet-20241022"),
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    second: float
+    input_tokens: int
+    output_tokens: int
+    rolls: tuple[float, float]  # per-provider failure dice, shared by both strategies
+
+
+def make_traffic(calls: int, seed: int) -> list[Call]:
+    rng = random.Random(seed)
+    traffic = []
+    for _ in range(calls):
+        tokens_in = int(min(max(rng.lognormvariate(math.log(900), 0.9), 20), 30_000))
+        tokens_out = int(min(max(rng.lognormvariate(math.log(250), 0.7), 5), 4_000))
+        traffic.append(Call(rng.uniform(0, 86_400), tokens_in, tokens_out, (rng.random(), rng.random())))
+    return sorted(traffic, key=lambda c: c.second)
+
+
+def failure_probability(provider: str, second: float) -> float:
+    hour = second / 3600
+    if provider == "openai" and 10.0 <= hour < 10.5:
+        return 1.0
+    if provider == "anthropic" and 15.0 <= hour < 15 + 20 / 60:
+        return 0.5
+    return 0.01
+
+
+def replay(strategy: RoutingStrategy, members: list[Member], traffic: list[Call],
+           prices: PriceTable, fallback: bool = True) -> tuple[Decimal, int, int]:
+    """(cost USD, answered calls, failovers)."""
+    cost, answered, failovers = Decimal(0), 0, 0
+    for call in traffic:
+        # The prompt text only sizes the estimate: 4 characters per token, as the strategy assumes.
+        context = CallContext([HumanMessage("x" * (call.input_tokens * 4))])
+        order = strategy.order(members, context)
+        for index, member in enumerate(order if fallback else order[:1]):
+            roll = call.rolls[0 if member.name == "openai" else 1]
+            if roll < failure_probability(member.name, call.second):
+                continue
+            usage = {"input_tokens": call.input_tokens, "output_tokens": call.output_tokens}
+            cost += prices.cost_of(member.model_name, usage) or Decimal(0)
+            answered += 1
+            failovers += index > 0
+            break
+    return cost, answered, failovers
+
+
+def run(calls: int, seed: int) -> None:
+    traffic = make_traffic(calls, seed)
+    prices = PriceTable(DEFAULT_PRICES)
+    print(f"{calls} calls over 24 h, seed {seed}; list prices from app/ai/providers/pricing.py")
+    print("'vs priority' compares with all traffic on the primary, failing over (equal availability)\n")
+    header = (f"{'scenario':<58} {'strategy':<24} {'cost USD':>9} {'vs priority':>11} "
+              f"{'availability':>12} {'failovers':>9}")
+    print(header)
+    print("-" * len(header))
+    for name, (primary, openai_model, anthropic_model) in SCENARIOS.items():
+        settings = load_settings(
+            _env_file=None, AI_PROVIDER=primary,
+            AI_FALLBACK_PROVIDER="anthropic" if primary == "openai" else "openai",
+            OPENAI_API_KEY="sk-sim", ANTHROPIC_API_KEY="sk-sim",
+            OPENAI_MODEL=openai_model, ANTHROPIC_MODEL=anthropic_model,
+        )
+        names = provider_order(settings)
+        members = [Member(p, get_adapter(p).build(settings), get_adapter(p)) for p in names]
+        rows = [
+            ("priority", PriorityStrategy(), True),
+            ("cost", CostStrategy(prices, settings.AI_COST_OUTPUT_TOKENS), True),
+            ("primary only, no failover", PriorityStrategy(), False),
+        ]
+        baseline: Decimal | None = None
+        for label, strategy, fallback in rows:
+            cost, answered, failovers = replay(strategy, members, traffic, prices, fallback)
+            baseline = baseline if baseline is not None else cost
+            saving = (1 - cost / baseline) * 100 if baseline else Decimal(0)
+            print(f"{name:<58} {label:<24} {cost:>9.2f} {-saving:>+10.1f}% "
+                  f"{answered / calls:>11.3%} {failovers:>9}")
+        print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    run(args.calls, args.seed)
+
+
+if __name__ == "__main__":
+    main()
