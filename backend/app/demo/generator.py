@@ -34,7 +34,8 @@ _DISPLAY = {"aws": "AWS", "sql": "SQL", "ci/cd": "CI/CD", "ios": "iOS", "gcp": "
             "rest apis": "REST APIs", "dbt": "dbt", "a/b testing": "A/B testing",
             "postgresql": "PostgreSQL", "javascript": "JavaScript", "typescript": "TypeScript",
             "fastapi": "FastAPI", "graphql": "GraphQL", "pytorch": "PyTorch", "b2b saas": "B2B SaaS",
-            "tensorflow": "TensorFlow", "node.js": "Node.js", "next.js": "Next.js", "grpc": "gRPC"}
+            "tensorflow": "TensorFlow", "node.js": "Node.js", "next.js": "Next.js", "grpc": "gRPC",
+            "css": "CSS", "html": "HTML", "r": "R"}
 
 
 def display_skill(skill: str) -> str:

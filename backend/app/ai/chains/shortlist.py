@@ -5,11 +5,11 @@ skill coverage of the job's required skills (rarer skills weigh more), seniority
 distance, location/remote compatibility, salary compatibility and BM25 text relevance.
 Every ranked item comes with rule-based, human-readable reasons.
 
-Speed: `JobIndex.build` / `CandidateIndex.build` precompute everything per row once
-(columns as flat lists, inverted skill and text indexes); a shortlist is then a few
-list comprehensions over those columns plus postings walks and `heapq.nlargest`, about
-ten milliseconds over 10,000 rows. Build an index once and reuse it; for the current
-database contents use `app.repositories.index_cache.index_cache`, which rebuilds only
+Speed: `JobIndex.build` / `CandidateIndex.build` (app/ai/rag/match_index.py) precompute
+everything per row once (flat columns, inverted skill and text indexes); a shortlist is
+then postings walks, one pass over the rows and a bounded search for the top n (see
+`_rank`): a few milliseconds of CPU over 10,000 rows. Build an index once and reuse it;
+for the current database contents use `app.repositories.index_cache.index_cache`, which rebuilds only
 when data changed.
 """
 
@@ -19,11 +19,37 @@ import heapq
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic
 
 from app.ai.rag.bm25 import Bm25Index
+from app.ai.rag.match_index import (
+    CandidateIndex,
+    CandidateLike,
+    CandidateT,
+    JobIndex,
+    JobLike,
+    JobT,
+    candidate_level,
+    candidate_terms,
+    job_offer,
+    job_terms,
+    level_of,
+    location_key,
+    salary_fit,
+)
 from app.ai.rag.text import content_terms
 from app.models.common import SENIORITY_ORDER, Seniority
+
+__all__ = [
+    "WEIGHTS",
+    "CandidateIndex",
+    "JobIndex",
+    "ScoredCandidate",
+    "ScoredJob",
+    "salary_fit",
+    "shortlist_candidates",
+    "shortlist_jobs",
+]
 
 WEIGHTS: dict[str, float] = {
     "skills": 0.40,
@@ -35,43 +61,8 @@ WEIGHTS: dict[str, float] = {
 #: Seniority component by distance in levels (0 = same level).
 SENIORITY_FIT: tuple[float, ...] = (1.0, 0.6, 0.2, 0.0, 0.0)
 LOCATION_MATCH, LOCATION_UNSTATED, LOCATION_MISMATCH = 1.0, 0.5, 0.1
-SALARY_UNKNOWN = 0.5
 QUERY_TERMS = 16
 LISTED_SKILLS = 5
-
-
-class JobLike(Protocol):
-    """What shortlisting reads from a job (Job, JobRead or any look-alike)."""
-
-    id: Any
-    title: str
-    location: str | None
-    remote: bool
-    salary_min: int | None
-    salary_max: int | None
-    currency: str
-    description: str
-    required_skills: list[str]
-    seniority: Any
-
-
-class CandidateLike(Protocol):
-    """What shortlisting reads from a candidate (Candidate, CandidateRead, ...)."""
-
-    id: Any
-    headline: str
-    skills: list[str]
-    years_experience: int
-    resume_text: str
-    desired_locations: list[str]
-    remote_only: bool
-    min_salary: int | None
-    currency: str
-    desired_seniority: Any
-
-
-JobT = TypeVar("JobT", bound=JobLike)
-CandidateT = TypeVar("CandidateT", bound=CandidateLike)
 
 
 @dataclass(frozen=True)
@@ -98,37 +89,6 @@ class ScoredCandidate(Generic[CandidateT]):
 # --- small shared helpers ------------------------------------------------------------
 
 
-def location_key(location: str | None) -> str:
-    """Comparable form of a location: its first comma part, case-folded ("Berlin")."""
-    return (location or "").split(",")[0].strip().casefold()
-
-
-def level_of(seniority: Any) -> int:
-    """0..4 for junior..principal."""
-    return Seniority(seniority).level
-
-
-def candidate_level(candidate: CandidateLike) -> int:
-    """Desired seniority, or the one the candidate's years of experience suggest."""
-    if candidate.desired_seniority:
-        return level_of(candidate.desired_seniority)
-    return Seniority.from_years(candidate.years_experience).level
-
-
-def job_offer(job: JobLike) -> int | None:
-    """The most the job pays (top of the range, else its bottom)."""
-    return job.salary_max if job.salary_max is not None else job.salary_min
-
-
-def salary_fit(minimum: int | None, min_currency: str, offer: int | None, currency: str) -> float:
-    """1 when the offer reaches the minimum, falling to 0 at half of it; 0.5 when unknown."""
-    if minimum is None or minimum <= 0:
-        return 1.0
-    if offer is None or currency != min_currency:
-        return SALARY_UNKNOWN
-    return 1.0 if offer >= minimum else max(0.0, 1.0 - 2.0 * (minimum - offer) / minimum)
-
-
 def _money(amount: int, currency: str) -> str:
     return f"{amount:,} {currency}"
 
@@ -136,24 +96,6 @@ def _money(amount: int, currency: str) -> str:
 def _listing(items: Sequence[str]) -> str:
     shown = ", ".join(items[:LISTED_SKILLS])
     return shown + (", …" if len(items) > LISTED_SKILLS else "")
-
-
-def _skill_weights(skill_lists: Sequence[Sequence[str]]) -> dict[str, float]:
-    """Rarer skills weigh more: 1 + ln(1 + N / df)."""
-    df: dict[str, int] = {}
-    for skills in skill_lists:
-        for skill in skills:
-            df[skill] = df.get(skill, 0) + 1
-    n = len(skill_lists)
-    return {skill: 1.0 + math.log(1 + n / count) for skill, count in df.items()}
-
-
-def _postings(skill_lists: Sequence[Sequence[str]]) -> dict[str, list[int]]:
-    postings: dict[str, list[int]] = {}
-    for position, skills in enumerate(skill_lists):
-        for skill in skills:
-            postings.setdefault(skill, []).append(position)
-    return postings
 
 
 def _fit_table(wanted_level: int) -> list[float]:
@@ -208,44 +150,6 @@ def _components(skills: float, rest: tuple[float, float, float], text: float) ->
 
 
 # --- jobs for a candidate --------------------------------------------------------------
-
-
-def job_terms(job: JobLike) -> list[str]:
-    """Text the job is matched on: title (twice, it matters most), skills, description."""
-    return content_terms(f"{job.title} {job.title} {' '.join(job.required_skills)} {job.description}")
-
-
-def candidate_terms(candidate: CandidateLike) -> list[str]:
-    """Text a candidate is matched on: headline, skills, résumé."""
-    return content_terms(
-        f"{candidate.headline} {' '.join(candidate.skills)} {candidate.resume_text}"
-    )
-
-
-class JobIndex(Generic[JobT]):
-    """Jobs prepared for shortlisting; immutable, safe to share between threads."""
-
-    def __init__(self, jobs: Sequence[JobT]) -> None:
-        self.items: list[JobT] = list(jobs)
-        skill_lists = [list(job.required_skills) for job in self.items]
-        self.skill_weight = _skill_weights(skill_lists)
-        self.skill_postings = _postings(skill_lists)
-        totals = [sum(self.skill_weight[s] for s in skills) for skills in skill_lists]
-        self.inverse_required = [1.0 / total if total else 0.0 for total in totals]
-        self.levels = [level_of(job.seniority) for job in self.items]
-        self.remote = [bool(job.remote) for job in self.items]
-        self.location_keys = [location_key(job.location) for job in self.items]
-        self.offers = [job_offer(job) for job in self.items]
-        self.currencies = [job.currency for job in self.items]
-        self.text = Bm25Index([job_terms(job) for job in self.items])
-
-    @classmethod
-    def build(cls, jobs: Sequence[JobT]) -> JobIndex[JobT]:
-        """Index `jobs` (the costly step: do it once per data version)."""
-        return cls(jobs)
-
-    def __len__(self) -> int:
-        return len(self.items)
 
 
 def _job_rest(candidate: CandidateLike, index: JobIndex[Any]) -> Rest:
@@ -359,33 +263,6 @@ def shortlist_jobs(
 
 
 # --- candidates for a job --------------------------------------------------------------
-
-
-class CandidateIndex(Generic[CandidateT]):
-    """Candidates prepared for shortlisting; immutable, safe to share between threads."""
-
-    def __init__(self, candidates: Sequence[CandidateT]) -> None:
-        self.items: list[CandidateT] = list(candidates)
-        skill_lists = [list(candidate.skills) for candidate in self.items]
-        self.skill_weight = _skill_weights(skill_lists)
-        self.skill_postings = _postings(skill_lists)
-        self.levels = [candidate_level(candidate) for candidate in self.items]
-        self.remote_only = [bool(candidate.remote_only) for candidate in self.items]
-        self.location_sets = [
-            frozenset(location_key(p) for p in candidate.desired_locations) - {""}
-            for candidate in self.items
-        ]
-        self.minimums = [candidate.min_salary for candidate in self.items]
-        self.currencies = [candidate.currency for candidate in self.items]
-        self.text = Bm25Index([candidate_terms(candidate) for candidate in self.items])
-
-    @classmethod
-    def build(cls, candidates: Sequence[CandidateT]) -> CandidateIndex[CandidateT]:
-        """Index `candidates` (the costly step: do it once per data version)."""
-        return cls(candidates)
-
-    def __len__(self) -> int:
-        return len(self.items)
 
 
 def _candidate_rest(job: JobLike, index: CandidateIndex[Any]) -> Rest:
