@@ -3,6 +3,22 @@
 # Machines that already run them (the CI machine does) are left untouched.
 set -uo pipefail
 
+# A fresh Debian machine without the servers: install them (root, apt) once.
+missing=()
+command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || true
+  if [[ " ${missing[*]} " == *" postgresql "* ]] && [ -d /etc/postgresql ]; then
+    ver="$(ls /etc/postgresql | head -n1)"
+    sed -i 's/^\(local\|host\)\(.*\)\(peer\|scram-sha-256\|md5\)$/\1\2trust/' \
+      "/etc/postgresql/$ver/main/pg_hba.conf" 2>/dev/null || true
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start 2>/dev/null || true
+    su postgres -c "psql -q -c 'CREATE DATABASE test'" 2>/dev/null || true
+  fi
+fi
+
 if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
   if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
     echo "starting PostgreSQL"
