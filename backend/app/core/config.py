@@ -101,6 +101,9 @@ def _parse_provider_numbers(text: str, setting: str) -> dict[str, float]:
     return values
 
 
+#: Values of `AUTH_MODE` (implemented in `app.security`): keys required, or none (local-dev).
+AUTH_MODES: tuple[str, ...] = ("api-keys", "local-dev")
+
 #: Values of `AI_HEDGE_MODE` (implemented in `app.ai.providers.hedging`).
 HEDGE_MODES: tuple[str, ...] = ("off", "fixed", "adaptive")
 
@@ -229,6 +232,49 @@ class Settings(BaseSettings):
     AI_LEDGER_ENABLED: bool = Field(default=True, description="Write every AI call to the usage ledger.")
     AI_LEDGER_FLUSH_SECONDS: float = Field(default=1.0, description="Ledger background flush period.")
     METRICS_ENABLED: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+
+    # --- API security (issue 7; see docs/SECURITY.md) ---
+    AUTH_MODE: str = Field(
+        default="api-keys",
+        description="api-keys (every /api/v1 call needs a key) | local-dev (no auth: development only).",
+    )
+    RATE_LIMIT_REDIS_URL: str | None = Field(
+        default=None, description="Redis for per-client AI limits; unset: AI_STATE_REDIS_URL, then in-process."
+    )
+    AI_RATE_LIMIT_PER_MINUTE: int = Field(
+        default=60, ge=0, description="AI endpoint calls per client per minute (0: unlimited)."
+    )
+    AI_MAX_CONCURRENT_PER_CLIENT: int = Field(
+        default=4, ge=0, description="AI endpoint calls one client may have in flight (0: unlimited)."
+    )
+
+    # --- AI features (issue 3) ---
+    AI_DEGRADED_MODE: bool = Field(
+        default=True,
+        description="When every provider failed: answer deterministically (true) or 503 (false).",
+    )
+    AI_MAX_RESULTS: int = Field(default=20, ge=1, le=100, description="Most items a ranking may return.")
+    AI_SHORTLIST_SIZE: int = Field(
+        default=10, ge=1, le=50, description="Items the local shortlist hands the model to rank."
+    )
+    MAX_QUESTION_CHARS: int = Field(default=2_000, ge=1, description="Longest Q&A question.")
+    MAX_ASSISTANT_MESSAGE_CHARS: int = Field(
+        default=8_000, ge=1, description="Longest assistant user message."
+    )
+    ASSISTANT_MAX_TOOL_ROUNDS: int = Field(
+        default=3, ge=0, le=10, description="Tool-call rounds per assistant turn before answering."
+    )
+    ASSISTANT_HISTORY_MESSAGES: int = Field(
+        default=20, ge=1, le=200, description="Earlier messages sent to the model each turn."
+    )
+
+    @field_validator("AUTH_MODE", mode="before")
+    @classmethod
+    def _check_auth_mode(cls, value: Any) -> Any:
+        mode = value.strip().lower() if isinstance(value, str) else value
+        if mode not in AUTH_MODES:
+            raise ValueError(f"AUTH_MODE={value!r}: allowed values: {' | '.join(AUTH_MODES)}")
+        return mode
 
     @property
     def routing_weights(self) -> dict[str, float]:

@@ -1,0 +1,69 @@
+"""`CandidateMatchingChain`: for a job, the top N candidates with score, strengths, gaps.
+
+The mirror of `RecommendationChain`: `shortlist_candidates` over the cached index,
+then the model ranks and explains only the shortlist; local order when degraded.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from app.ai.chains.ranking import Ranking, Shortlisted, rank_with_model, ranking_schema
+from app.ai.chains.recommendation_chain import candidate_summary, job_summary
+from app.ai.chains.shortlist import shortlist_candidates
+from app.ai.providers.factory import get_llm_provider
+from app.core.config import Settings
+from app.models import CandidateRead, JobRead
+from app.repositories import JobRepository
+from app.repositories.index_cache import index_cache
+
+FEATURE = "candidate_matching"
+INSTRUCTIONS = (
+    "You are a recruiter. Rank the shortlisted candidates for the job, best fit first, "
+    "give each a fit_score from 0 to 100, their strengths and their gaps for this role. "
+    "Use only candidate ids from the shortlist."
+)
+RESUME_CHARS_IN_SHORTLIST = 400
+
+
+class CandidateMatchingChain:
+    """Candidates for a job: local shortlist, then the model ranks and explains it."""
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+
+    def shortlist(self, job: JobRead, n: int) -> list[Shortlisted[CandidateRead]]:
+        size = max(n, self.settings.AI_SHORTLIST_SIZE)
+        scored = shortlist_candidates(job, index_cache.candidates(self.session), size)
+        return [
+            Shortlisted(
+                s.candidate.id,
+                s.candidate,
+                s.score,
+                {"strengths": s.strengths, "gaps": s.gaps},
+                candidate_summary(s.candidate, RESUME_CHARS_IN_SHORTLIST),
+            )
+            for s in scored
+        ]
+
+    async def arun(self, job_id: int, n: int = 5, *, user_id: str | None = None) -> Ranking[CandidateRead]:
+        """Top `n` candidates; NotFoundError for an unknown job, ProviderError only when
+        AI_DEGRADED_MODE is off and no provider answered."""
+        job = JobRead.model_validate(JobRepository(self.session).require(job_id))
+        shortlist = self.shortlist(job, n)
+        schema = ranking_schema(
+            "CandidateRanking", "candidate_id", [e.id for e in shortlist], ["strengths", "gaps"]
+        )
+        return await rank_with_model(
+            get_llm_provider(settings=self.settings),
+            feature=FEATURE,
+            instructions=INSTRUCTIONS,
+            subject="Job:\n" + job_summary(job),
+            shortlist=shortlist,
+            schema=schema,
+            id_field="candidate_id",
+            n=n,
+            degraded_mode=self.settings.AI_DEGRADED_MODE,
+            user_id=user_id,
+        )
