@@ -1,0 +1,110 @@
+"""The assistant's tools: argument schemas, definitions for `bind_tools`, and runners.
+
+Why validate here: a model's tool arguments are untrusted input. Each call is checked
+against its pydantic schema (`extra="forbid"`) before it runs; an invalid call gets an
+error message back as the tool result, so the model can correct itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlmodel import Session
+
+from app.ai.rag.text import query_terms
+from app.models import CandidateRead, JobRead
+from app.repositories import CandidateRepository, JobFilters, JobRepository
+from app.repositories.index_cache import index_cache
+
+MAX_SEARCH_RESULTS = 10
+
+
+class SearchJobsArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(max_length=200, description="Words to look for: skills, title, company.")
+    remote: bool | None = Field(default=None, description="Only remote (true) or on-site (false) jobs.")
+    limit: int = Field(default=5, ge=1, le=MAX_SEARCH_RESULTS, description="How many jobs to return.")
+
+
+class GetCandidateArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    candidate_id: int = Field(ge=1, description="Id of the candidate.")
+
+
+class GetJobArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    job_id: int = Field(ge=1, description="Id of the job.")
+
+
+def _job_brief(job: JobRead) -> dict[str, Any]:
+    return {
+        "id": job.id, "title": job.title, "company": job.company, "remote": job.remote,
+        "location": job.location, "seniority": job.seniority.value, "skills": job.required_skills,
+    }
+
+
+def search_jobs(session: Session, args: SearchJobsArgs) -> list[dict[str, Any]]:
+    """Jobs whose text or required skills match the query words (skills first)."""
+    known = index_cache.jobs(session).skill_postings
+    skills = [term for term in query_terms(args.query) if term in known]
+    repository = JobRepository(session)
+    rows: list[Any] = []
+    if skills:
+        rows, _ = repository.page(JobFilters(skills=skills[:1], remote=args.remote), args.limit)
+    if not rows:
+        rows, _ = repository.page(JobFilters(q=args.query, remote=args.remote), args.limit)
+    return [_job_brief(JobRead.model_validate(row)) for row in rows]
+
+
+def get_candidate(session: Session, args: GetCandidateArgs) -> dict[str, Any]:
+    row = CandidateRepository(session).get(args.candidate_id)
+    if row is None:
+        return {"error": f"Candidate {args.candidate_id} not found"}
+    candidate = CandidateRead.model_validate(row)
+    return candidate.model_dump(mode="json", exclude={"resume_text", "created_at"}) | {
+        "resume_excerpt": candidate.resume_text[:500]
+    }
+
+
+def get_job(session: Session, args: GetJobArgs) -> dict[str, Any]:
+    row = JobRepository(session).get(args.job_id)
+    if row is None:
+        return {"error": f"Job {args.job_id} not found"}
+    job = JobRead.model_validate(row)
+    return _job_brief(job) | {"description": job.description[:800], "salary_max": job.salary_max}
+
+
+Runner = Callable[[Session, Any], Any]
+TOOLS: dict[str, tuple[type[BaseModel], Runner, str]] = {
+    "search_jobs": (SearchJobsArgs, search_jobs, "Search open jobs by skills or words."),
+    "get_candidate": (GetCandidateArgs, get_candidate, "Look up one candidate's profile by id."),
+    "get_job": (GetJobArgs, get_job, "Look up one job by id."),
+}
+
+
+def tool_definitions() -> list[dict[str, Any]]:
+    """OpenAI-format function definitions (each provider's `bind_tools` converts them)."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": name, "description": text, "parameters": schema.model_json_schema()},
+        }
+        for name, (schema, _, text) in TOOLS.items()
+    ]
+
+
+def run_tool(session: Session, name: str, arguments: dict[str, Any]) -> tuple[bool, str]:
+    """(ok, JSON result) of one validated tool call; invalid calls are not run."""
+    entry = TOOLS.get(name)
+    if entry is None:
+        return False, json.dumps({"error": f"unknown tool {name!r}; tools: {', '.join(TOOLS)}"})
+    schema, runner, _ = entry
+    try:
+        args = schema.model_validate(arguments)
+    except ValidationError as error:
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+        return False, json.dumps({"error": "invalid arguments", "problems": problems})
+    return True, json.dumps(runner(session, args), default=str)

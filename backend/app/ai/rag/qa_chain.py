@@ -1,0 +1,106 @@
+"""`QAChain`: answers a question from the knowledge documents, citing the chunks used.
+
+Why these rules:
+* Retrieval is full-text (no provider needed), so "nothing relevant" is known before
+  any model call: the chain then says it does not know and calls no model at all.
+* Retrieved text is untrusted: it goes into the prompt inside `<document id=...>` tags
+  with an instruction to treat it as data, never as instructions.
+* Citations are constrained like the ranking ids: the schema's `cited_chunk_ids` is a
+  `Literal` of the retrieved chunk ids, so the model cannot cite what it was not shown.
+* Without a working provider the best passages themselves are the answer (degraded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from sqlmodel import Session
+
+from app.ai.chains.served import DATA_RULE, ServedBy, data_block, run_config
+from app.ai.providers.errors import ProviderError
+from app.ai.providers.factory import get_llm_provider
+from app.ai.rag.retrieval import RetrievedChunk, retrieve
+from app.core.config import Settings
+
+FEATURE = "document_qa"
+DONT_KNOW = "I don't know: no document in the knowledge base covers this question."
+INSTRUCTIONS = (
+    "Answer the question using only the documents below. Cite the ids of the documents "
+    "you used in cited_chunk_ids. If they do not contain the answer, say you don't know."
+)
+DEGRADED_PASSAGES = 3
+PASSAGE_PREVIEW_CHARS = 400
+
+
+@dataclass(frozen=True)
+class QAAnswer:
+    answer: str
+    citations: list[RetrievedChunk]
+    served: ServedBy
+    found: bool
+    """False when nothing relevant was retrieved (the answer is "I don't know")."""
+
+
+def answer_schema(chunk_ids: list[int]) -> type[BaseModel]:
+    cited: Any = Literal.__getitem__(tuple(chunk_ids))
+    return create_model(
+        "DocumentAnswer",
+        __config__=ConfigDict(extra="forbid"),
+        answer=(str, Field(description="The answer, from the documents only.")),
+        cited_chunk_ids=(list[cited], Field(description="Ids of the documents the answer uses.")),
+    )
+
+
+def degraded_answer(chunks: list[RetrievedChunk]) -> str:
+    lines = ["AI is unavailable right now; the most relevant passages are:"]
+    for chunk in chunks[:DEGRADED_PASSAGES]:
+        lines.append(f"- {chunk.document_title}: {chunk.text[:PASSAGE_PREVIEW_CHARS].strip()}")
+    return "\n".join(lines)
+
+
+class QAChain:
+    """Retrieval-augmented answers with citations."""
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+
+    async def arun(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        document_ids: list[int] | None = None,
+        user_id: str | None = None,
+    ) -> QAAnswer:
+        """Answer `question`; ProviderError only when AI_DEGRADED_MODE is off."""
+        chunks = retrieve(self.session, question, k, document_ids=document_ids)
+        if not chunks:
+            return QAAnswer(DONT_KNOW, [], ServedBy.local(), found=False)
+        documents = "\n".join(
+            data_block("document", c.chunk_id, f"{c.document_title}\n{c.text}") for c in chunks
+        )
+        messages: list[BaseMessage] = [
+            SystemMessage(f"{INSTRUCTIONS}\n{DATA_RULE}"),
+            HumanMessage(f"{documents}\n\nQuestion: {question}"),
+        ]
+        model = get_llm_provider(settings=self.settings)
+        schema = answer_schema([c.chunk_id for c in chunks])
+        structured = model.with_structured_output(schema, include_raw=True)
+        try:
+            result: dict[str, Any] = await structured.ainvoke(messages, config=run_config(FEATURE, user_id))
+        except ProviderError as error:
+            if not self.settings.AI_DEGRADED_MODE:
+                raise
+            passages = chunks[:DEGRADED_PASSAGES]
+            return QAAnswer(degraded_answer(chunks), passages, ServedBy.degraded_by(error), True)
+        served = ServedBy.from_message(result["raw"])
+        parsed = result.get("parsed")
+        if parsed is None:  # unparseable answer: keep the raw text, cite what it was given
+            return QAAnswer(str(result["raw"].text), chunks, served, True)
+        cited = set(parsed.cited_chunk_ids)
+        citations = [c for c in chunks if c.chunk_id in cited] or chunks[:1]
+        return QAAnswer(str(parsed.answer), citations, served, True)
