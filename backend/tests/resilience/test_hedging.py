@@ -146,7 +146,10 @@ async def test_cancelled_call_releases_both_connections(
     for emulator in emulators.values():
         emulator.faults.push(Fault(delay=STALL, times=1))
     task = asyncio.create_task(model.ainvoke("hi"))
-    await asyncio.sleep(0.3)
+    for _ in range(100):  # both attempts in flight (the hedge starts after 50 ms)
+        if emulators["openai"].request_count == emulators["anthropic"].request_count == 1:
+            break
+        await asyncio.sleep(0.01)
     assert emulators["openai"].request_count == 1 and emulators["anthropic"].request_count == 1
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from app.ai.providers.attempts import Attempt
@@ -38,6 +39,13 @@ from app.core.config import Settings
 
 #: Attempt outcomes the circuit counts as failures of the provider.
 _COUNTED = ("transient", "provider_fatal")
+#: Seconds a "closed" answer from the store is reused without asking again. Saves a
+#: Redis round-trip per provider per call; another worker's trip reaches this one at
+#: most this late (this worker's own failures invalidate it at once).
+CLOSED_CACHE_SECONDS = 0.1
+#: Successes are written to a remote store off the call's path (they cannot open a
+#: circuit, so nobody waits for them); failures are written before the call goes on.
+_background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="circuit-state")
 
 
 class CircuitBreaker:
@@ -64,13 +72,18 @@ class CircuitBreaker:
         self.fatal_cooldown = fatal_cooldown
         self._known: set[str] = set()
         self._recovers_at: dict[str, float] = {}
+        self._closed_until: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def skip_reason(self, provider: str) -> str | None:
         """None when the provider may be called (closed, or a half-open probe slot)."""
+        if time.monotonic() < self._closed_until.get(provider, 0.0):
+            return None
         admission = self.store.admit(provider, self.policy)
         with self._lock:
             self._known.add(provider)
+            if admission.state == CLOSED:
+                self._closed_until[provider] = time.monotonic() + CLOSED_CACHE_SECONDS
             if admission.open_until is None:
                 self._recovers_at.pop(provider, None)
             else:
@@ -101,7 +114,13 @@ class CircuitBreaker:
             )
         else:
             return
-        self.store.record(attempt.provider, outcome, self.policy)
+        if outcome.ok and self.store.backend != "memory":
+            _background.submit(self.store.record, attempt.provider, outcome, self.policy)
+            return
+        if not outcome.ok:
+            self._closed_until.pop(attempt.provider, None)
+        if self.store.record(attempt.provider, outcome, self.policy) != CLOSED:
+            self._closed_until.pop(attempt.provider, None)
 
     def _cooldown_for(self, attempt: Attempt, fatal: bool) -> float:
         if fatal:
