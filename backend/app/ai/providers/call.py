@@ -56,7 +56,7 @@ class CallState:
         self.attempts: list[Attempt] = []
         self.errors: list[BaseException] = []
         self.skipped: list[dict[str, str]] = []
-        context = CallContext(messages, self.metadata)
+        context = CallContext(messages, self.metadata, model.members)
         ordered = model.strategy.order(model.members, context)
         self.arm = ordered[0].name if ordered else None
         admitted = []

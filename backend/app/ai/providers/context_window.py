@@ -157,7 +157,12 @@ class ContextWindowGate:
         needed = estimate_tokens(context.messages, member.kwargs.get("tools")) + reserve
         if needed <= window:
             return None
-        others = [w for name, w in self.windows.items() if name != member.name]
+        # Only the providers this call could use count: with `fallback=False` the
+        # configured chain is larger than the model's members.
+        if context.members:
+            others = [self.window_for(m) for m in context.members if m.name != member.name]
+        else:
+            others = [w for name, w in self.windows.items() if name != member.name]
         if not any(w is None or w > window for w in others):
             return None  # nothing larger is configured: let the provider judge
         return f"context_window: ~{needed} tokens needed > {window} of {member.model_name}"

@@ -22,6 +22,8 @@ class CallContext:
 
     messages: Sequence[BaseMessage]
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    members: Sequence[Member] = ()
+    """The providers this model could use for the call (before gates)."""
 
 
 class RoutingStrategy(Protocol):
