@@ -122,6 +122,10 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    parser.add_argument(
+        "--emulators", action="store_true",
+        help="serve against the bundled OpenAI/Anthropic emulators (dummy keys; fault injection via curl)",
+    )
 
 
 @command("serve", "Migrate, seed an empty database, and serve the API.", _serve_arguments)
@@ -131,6 +135,12 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from app.db import init_db
 
+    if args.emulators:
+        from app.commands.demo_mode import start_demo_emulators
+
+        start_demo_emulators()
+        get_settings.cache_clear()
+        settings = get_settings()
     init_db(settings.DATABASE_URL)
     _seed(settings, None)
     print(f"serving on http://{args.host}:{args.port} (API docs at /docs)", flush=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from app.api.errors import install_error_handlers
 from app.api.routes.health import router as health_router
 from app.api.routes.metrics import router as metrics_router
 from app.api.routes.status_page import router as status_page_router
@@ -32,4 +33,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(status_page_router)
     install_observability(app, settings)
+    install_error_handlers(app)
     return app

@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from app.api.v1.routes import ai, ai_status, candidates, documents, jobs
+from app.api.v1.routes import (
+    ai,
+    ai_status,
+    assistant,
+    candidates,
+    cover_letters,
+    documents,
+    jobs,
+    matching,
+    qa,
+    recommendations,
+)
 
 api_router = APIRouter()
 api_router.include_router(jobs.router)
@@ -10,3 +21,8 @@ api_router.include_router(candidates.router)
 api_router.include_router(documents.router)
 api_router.include_router(ai_status.router)
 api_router.include_router(ai.router)
+api_router.include_router(recommendations.router)
+api_router.include_router(matching.router)
+api_router.include_router(qa.router)
+api_router.include_router(assistant.router)
+api_router.include_router(cover_letters.router)

@@ -1,0 +1,82 @@
+"""App-wide exception handlers: provider failures and surprises never become bare 500s.
+
+* `ProviderError` (every provider failed, or none is configured) escaping a route ->
+  503 with `Retry-After` (the providers' own hint when they sent one) and a typed body.
+* `StreamInterruptedError` outside a stream -> 502 with a typed body.
+* Any other exception -> 500 `{"detail": "internal error", "request_id": ...}`, logged
+  with its traceback server-side, never echoed to the client.
+
+Shared by every AI route (the features of issue 3 and `POST /ai/complete` may reuse
+`unavailable_response`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from app.ai.providers.errors import ProviderError, StreamInterruptedError, describe
+from app.core.request_context import get_request_id
+
+logger = logging.getLogger("app.api")
+
+AI_UNAVAILABLE = "ai_unavailable"
+STREAM_INTERRUPTED = "stream_interrupted"
+
+
+def error_body(error: BaseException, kind: str) -> dict[str, Any]:
+    """`{"error": {type, message, attempts}}`; messages are secret-free (`describe`)."""
+    attempts = [a.as_dict() for a in getattr(error, "attempts", ())]
+    message = error.message if isinstance(error, ProviderError) else describe(error)
+    body = {"type": kind, "message": message, "attempts": attempts}
+    return {"error": body, "request_id": get_request_id()}
+
+
+def retry_after_seconds(error: BaseException) -> int:
+    hint = error.retry_after if isinstance(error, ProviderError) else None
+    return max(1, math.ceil(hint)) if hint else 1
+
+
+def unavailable_response(error: BaseException) -> JSONResponse:
+    """503 + Retry-After: AI is unavailable and degraded answers are switched off."""
+    return JSONResponse(
+        status_code=503,
+        content=error_body(error, AI_UNAVAILABLE),
+        headers={"Retry-After": str(retry_after_seconds(error))},
+    )
+
+
+async def _provider_error(_request: Request, error: Exception) -> JSONResponse:
+    return unavailable_response(error)
+
+
+async def _stream_interrupted(_request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse(status_code=502, content=error_body(error, STREAM_INTERRUPTED))
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return JSONResponse(
+        status_code=500, content={"detail": "internal error", "request_id": get_request_id()}
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on `app` (called by `create_app`)."""
+    app.add_exception_handler(ProviderError, _provider_error)
+    app.add_exception_handler(StreamInterruptedError, _stream_interrupted)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+#: OpenAPI `responses=` of every AI route.
+AI_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {
+        "description": "Every AI provider failed and AI_DEGRADED_MODE is false; see Retry-After.",
+        "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    },
+    500: {"description": "Unexpected error: `{detail: 'internal error', request_id}`, no trace."},
+}
