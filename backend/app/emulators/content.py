@@ -212,10 +212,6 @@ def json_pieces(text: str) -> list[str]:
     return pieces if pieces else [text]
 
 
-def stable_hash(*parts: str) -> str:
-    """Short stable hex digest used for ids."""
-    return f"{zlib.crc32('|'.join(parts).encode('utf-8')):08x}"
-
 
 @dataclass
 class Answer:
