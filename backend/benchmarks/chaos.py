@@ -246,6 +246,7 @@ def run_chaos(
             AI_CIRCUIT_ENABLED="true", AI_CIRCUIT_COOLDOWN_SECONDS=str(COOLDOWN),
             AI_CIRCUIT_MAX_COOLDOWN_SECONDS=str(COOLDOWN),
             AI_HEDGE_AFTER_MS=str(HEDGE_MS), AI_LEDGER_ENABLED="false", LOG_LEVEL="WARNING",
+            AUTH_MODE="local-dev",  # the suite measures resilience, not authentication
             AI_STATE_KEY_PREFIX=f"chaos:{uuid.uuid4().hex}",
         )
         if shared:

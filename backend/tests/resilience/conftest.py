@@ -53,6 +53,7 @@ def resilience_settings(
             "AI_CIRCUIT_ENABLED": True,
             "AI_CIRCUIT_MIN_FAILURES": 3,
             "AI_CIRCUIT_COOLDOWN_SECONDS": 0.5,
+            "AUTH_MODE": "local-dev",  # these tests are about resilience, not authentication
             "_env_file": None,
         }
         values.update(overrides)
