@@ -62,7 +62,9 @@ def setup() -> None:
 def run(argv: list[str]) -> None:
     """Set up, prepare the database and serve the API (extra args go to `app.cli serve`)."""
     setup()
-    _run(PY, "-m", "app.cli", "serve", *argv)
+    # Explicitly without authentication: a newcomer's first run needs no key (the
+    # server prints a banner saying so); `python -m app.cli serve` alone requires keys.
+    _run(PY, "-m", "app.cli", "serve", "--local-dev", *argv)
 
 
 def test(argv: list[str]) -> None:

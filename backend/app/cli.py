@@ -126,6 +126,10 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--emulators", action="store_true",
         help="serve against the bundled OpenAI/Anthropic emulators (dummy keys; fault injection via curl)",
     )
+    parser.add_argument(
+        "--local-dev", action="store_true",
+        help="serve with AUTH_MODE=local-dev: NO authentication (what `python3 dev.py run` uses)",
+    )
 
 
 @command("serve", "Migrate, seed an empty database, and serve the API.", _serve_arguments)
@@ -135,6 +139,13 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from app.db import init_db
 
+    if args.local_dev:
+        # The app factory reads the environment (also in --reload's child process).
+        import os
+
+        os.environ["AUTH_MODE"] = "local-dev"
+        get_settings.cache_clear()
+        settings = get_settings()
     if args.emulators:
         from app.commands.demo_mode import start_demo_emulators
 

@@ -6,7 +6,7 @@ differently configured apps in one process; `app` is the module-level instance u
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app.api.errors import install_error_handlers
 from app.api.routes.health import router as health_router
@@ -16,12 +16,15 @@ from app.api.v1.router import api_router
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.observability.setup import install_observability
+from app.security import require_admin
+from app.security.mode import announce_auth_mode
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; `settings` defaults to the process-wide ones."""
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL)
+    announce_auth_mode(settings)
     app = FastAPI(
         title=settings.PROJECT_NAME,
         description="AI backend of a job-matching platform, served by OpenAI and Anthropic in tandem.",
@@ -30,8 +33,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(health_router)
     app.include_router(api_router, prefix=settings.API_V1_STR)
-    app.include_router(metrics_router)
-    app.include_router(status_page_router)
+    # Operations data: admin keys only (browsers may use HTTP Basic; see app/security/auth.py).
+    app.include_router(metrics_router, dependencies=[Depends(require_admin)])
+    app.include_router(status_page_router, dependencies=[Depends(require_admin)])
     install_observability(app, settings)
     install_error_handlers(app)
     return app

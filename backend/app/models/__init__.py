@@ -1,5 +1,6 @@
 """SQLModel tables and API schemas. Importing this package registers every table."""
 
+from app.models.api_key import ApiKey
 from app.models.candidate import Candidate, CandidateCreate, CandidateRead, CandidateUpdate
 from app.models.common import (
     ErrorResponse,
@@ -25,6 +26,7 @@ from app.models.usage import UsageRecord
 
 __all__ = [
     "VERSIONED_TABLES",
+    "ApiKey",
     "Candidate",
     "CandidateCreate",
     "CandidateRead",

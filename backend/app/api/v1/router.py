@@ -1,6 +1,6 @@
 """The versioned API: each feature's routes live in their own module under `routes/`."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from app.api.v1.routes import (
     ai,
@@ -14,8 +14,13 @@ from app.api.v1.routes import (
     qa,
     recommendations,
 )
+from app.security import AUTH_RESPONSES, authenticate, limit_ai_calls
 
-api_router = APIRouter()
+# Every route below requires an API key (admin scope for operations routes) and AI
+# routes are rate limited per client: see app/security/policy.py and docs/SECURITY.md.
+api_router = APIRouter(
+    dependencies=[Depends(authenticate), Depends(limit_ai_calls)], responses=AUTH_RESPONSES
+)
 api_router.include_router(jobs.router)
 api_router.include_router(candidates.router)
 api_router.include_router(documents.router)
