@@ -26,7 +26,7 @@ from fastapi import HTTPException, Request
 from app.core.config import Settings
 from app.security.auth import LOCAL_DEV, Principal
 from app.security.limit_store import LimitStore, MemoryLimitStore, RedisLimitStore
-from app.security.policy import is_ai_route, api_path
+from app.security.policy import api_path, is_ai_route
 
 logger = logging.getLogger(__name__)
 
