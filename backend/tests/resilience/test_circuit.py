@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -109,7 +110,7 @@ async def test_provider_fatal_error_opens_at_once_for_longer(
     assert emulators["openai"].request_count == 1
     reason = _skipped(answer.response_metadata["hybrid"])["openai"]
     assert reason.startswith("circuit open (authentication 401")
-    assert float(reason.rsplit("in ", 1)[1].rstrip("s)")) > 590
+    assert float(re.search(r"half-open in ([\d.]+)s", reason)[1]) > 590  # type: ignore[index]
 
 
 async def test_every_circuit_open_tries_the_provider_due_to_recover_first(
@@ -129,6 +130,23 @@ async def test_every_circuit_open_tries_the_provider_due_to_recover_first(
     assert emulators["openai"].request_count == counts["openai"] + 1
     assert emulators["anthropic"].request_count == counts["anthropic"]
     assert list(_skipped(meta)) == ["anthropic"]
+    assert _skipped(meta)["anthropic"].endswith("kept as last resort")
+
+
+async def test_open_circuit_is_the_last_resort_when_the_other_provider_fails(
+    resilience_settings: Callable[..., Settings], emulators: dict[str, RunningEmulator]
+) -> None:
+    model = build_model(resilience_settings(AI_CIRCUIT_COOLDOWN_SECONDS=30, AI_MAX_RETRIES=0))
+    await _open_primary(model, emulators, Fault(status=500))
+    emulators["openai"].faults.clear()  # the primary is back, its circuit still open
+    emulators["anthropic"].faults.push(Fault(status=500, times=1))
+    answer = await model.ainvoke("hello")
+    meta = answer.response_metadata["hybrid"]
+    assert [(a["provider"], a["outcome"]) for a in meta["attempts"]] == [
+        ("anthropic", "transient"),
+        ("openai", "ok"),
+    ]
+    assert _skipped(meta)["openai"].endswith("kept as last resort")
 
 
 async def test_request_fatal_errors_do_not_count_against_the_provider(

@@ -72,8 +72,9 @@ class CallState:
                 self.skipped.append({"provider": member.name, "reason": reason})
                 if circuit is not None:
                     circuit_open.append(member)
-        if not admitted and circuit_open:
-            admitted = self._due_to_recover_first(circuit_open, context)
+        self.last_resort: set[str] = set()
+        if circuit_open:
+            admitted += self._last_resort(circuit_open, context, first=not admitted)
         self.planner = AttemptPlanner(
             admitted,
             max_retries=model.max_retries,
@@ -83,18 +84,22 @@ class CallState:
         )
         self._started_at = 0.0
 
-    def _due_to_recover_first(self, candidates: list[Member], context: CallContext) -> list[Member]:
-        """Every circuit is open: rather than failing blind, try the provider whose
-        circuit turns half-open soonest (issue 4). Gates still apply to it."""
+    def _last_resort(self, candidates: list[Member], context: CallContext, *, first: bool) -> list[Member]:
+        """Providers skipped for an open circuit, kept behind the admitted ones, soonest to
+        recover first: when every other provider failed, or none was admitted, the call
+        tries them rather than failing blind (issue 4). Gates still apply to them."""
         recovers_at = getattr(self.model.health, "recovers_at", None)
         eligible = [
             m for m in candidates if not any(g.skip_reason(m, context) for g in self.model.gates)
         ]
-        if not eligible:
-            return []
-        chosen = min(eligible, key=lambda m: (recovers_at(m.name) if recovers_at else None) or 0.0)
-        self.skipped = [s for s in self.skipped if s["provider"] != chosen.name]
-        return [chosen]
+        eligible.sort(key=lambda m: (recovers_at(m.name) if recovers_at else None) or 0.0)
+        if first and eligible:  # nothing else to try: the soonest to recover goes first
+            self.skipped = [s for s in self.skipped if s["provider"] != eligible[0].name]
+        for entry in self.skipped:
+            if any(m.name == entry["provider"] for m in eligible):
+                entry["reason"] += "; kept as last resort"
+        self.last_resort = {m.name for m in eligible}
+        return eligible
 
     def next_attempt(self) -> tuple[Member, float] | None:
         return self.planner.next()

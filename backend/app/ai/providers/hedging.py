@@ -158,7 +158,7 @@ async def _race(
                 if hedge_at is not None and time.monotonic() >= hedge_at and pending is None:
                     hedge_at = math.inf  # one hedge per call
                     step = call.next_attempt()
-                    if step is not None and step[1] <= 0 and all(c.member is not step[0] for c in running):
+                    if step is not None and _can_hedge_to(call, step, running):
                         running.append(launch(step[0]))
                     else:
                         pending = step
@@ -179,6 +179,13 @@ async def _race(
     except BaseException:
         await _cancel(call, running, "cancelled")
         raise
+
+
+def _can_hedge_to(call: CallState, step: tuple[Member, float], running: list[_Contender]) -> bool:
+    """Hedge only to another provider that is ready now and whose circuit is not open."""
+    member, pause = step
+    last_resort: set[str] = getattr(call, "last_resort", set())
+    return pause <= 0 and member.name not in last_resort and all(c.member is not member for c in running)
 
 
 async def _cancel(call: CallState, contenders: list[_Contender], reason: str | None) -> None:
