@@ -209,24 +209,32 @@ async def run_calls(base: str, calls: int, concurrency: int, rng: random.Random)
         return await asyncio.gather(*(guarded(w, s) for w, s in plan))
 
 
-async def recovery(base: str, primary: EmulatorProcess, secondary: EmulatorProcess) -> dict[str, Any]:
-    """Full primary outage, then recovery: seconds until the primary serves again."""
+async def recovery(
+    base: str, primary: EmulatorProcess, secondary: EmulatorProcess, cycles: int = 5
+) -> dict[str, Any]:
+    """Full primary outages, then recovery: seconds until the primary serves again, per cycle."""
     primary.clear_faults()
     secondary.clear_faults()
-    primary.set_default_fault(Fault(status=503))
+    backs: list[float | None] = []
     async with httpx.AsyncClient(base_url=base, timeout=DEADLINE * 3) as client:
-        for _ in range(40):  # open the circuit
-            await one_call(client, 5, False)
-        primary.clear_faults()
-        ended = time.monotonic()
-        while time.monotonic() - ended < COOLDOWN * 5:
-            result = await one_call(client, 5, False)
-            if result.provider == "openai":
-                back = time.monotonic() - ended
-                within = back <= COOLDOWN + 0.5
-                return {"returned_after_s": round(back, 3), "within_half_open_interval": within}
-            await asyncio.sleep(0.02)
-    return {"returned_after_s": None, "within_half_open_interval": False}
+        for cycle in range(cycles):
+            primary.set_default_fault(Fault(status=503))
+            for _ in range(20 + 7 * cycle):  # open the circuit; vary where the cooldown stands
+                await one_call(client, 5, False)
+            primary.clear_faults()
+            ended = time.monotonic()
+            back: float | None = None
+            while back is None and time.monotonic() - ended < COOLDOWN * 5:
+                if (await one_call(client, 5, False)).provider == "openai":
+                    back = round(time.monotonic() - ended, 3)
+                await asyncio.sleep(0.02)
+            backs.append(back)
+    worst = None if None in backs else max(b for b in backs if b is not None)
+    return {
+        "returned_after_s": backs,
+        "worst_s": worst,
+        "within_half_open_interval": worst is not None and worst <= COOLDOWN + 0.5,
+    }
 
 
 def run_chaos(
