@@ -155,3 +155,23 @@ def test_one_structured_log_line_per_call(make_pair: Callable[..., Pair], caplog
     line: Any = lines[0]
     assert (line.provider, line.failover, line.feature) == ("anthropic", True, "assistant")
     assert [a["outcome"] for a in line.attempts] == ["transient", "ok"]
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+def test_stream_log_line_carries_the_run_metadata(
+    make_pair: Callable[..., Pair], caplog: pytest.LogCaptureFixture, mode: str
+) -> None:
+    pair = make_pair("openai->anthropic")
+    config: Any = {"metadata": {"feature": "cover_letter", "request_id": "req-42"}}
+
+    async def consume() -> None:
+        async for _ in pair.model.astream("write tokens=3", config=config):
+            pass
+
+    with caplog.at_level("INFO", logger="app.ai.providers"):
+        if mode == "stream":
+            list(pair.model.stream("write tokens=3", config=config))
+        else:
+            asyncio.run(consume())
+    [line] = [r for r in caplog.records if getattr(r, "event", None) == "ai_call"]
+    assert (getattr(line, "feature", None), getattr(line, "request_id", None)) == ("cover_letter", "req-42")

@@ -23,7 +23,7 @@ from langchain_core.language_models.chat_models import LangSmithParams
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig, ensure_config
 from pydantic import ConfigDict, Field, SkipValidation
 
 from app.ai.providers.base import Member
@@ -41,6 +41,9 @@ from app.ai.providers.hedging import (
 from app.ai.providers.observers import CallObserver
 from app.ai.providers.routing import PriorityStrategy, ProviderGate, RoutingStrategy
 from app.ai.providers.structured import structured_output_runnable
+
+#: Private keyword carrying the run metadata from `stream`/`astream` to `_stream`.
+_RUN_METADATA = "_hybrid_run_metadata"
 
 
 class HybridChatModel(BaseChatModel):
@@ -101,8 +104,37 @@ class HybridChatModel(BaseChatModel):
     def _start(
         self, messages: list[BaseMessage], run_manager: Any, kwargs: dict[str, Any]
     ) -> CallState:
-        metadata = getattr(run_manager, "metadata", None)
+        streamed_metadata = kwargs.pop(_RUN_METADATA, None)
+        metadata = getattr(run_manager, "metadata", None) or streamed_metadata
         return CallState(self, messages, metadata, kwargs)
+
+    # LangChain's `stream`/`astream` do not hand the run manager to `_stream`, so the
+    # run metadata (feature, request id, user id -- what routing, logs and the ledger
+    # key on) is passed down as a private keyword instead.
+    def stream(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[AIMessageChunk]:
+        metadata = dict(ensure_config(config).get("metadata") or {})
+        return super().stream(input, config, stop=stop, **{_RUN_METADATA: metadata}, **kwargs)
+
+    async def astream(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[AIMessageChunk]:
+        metadata = dict(ensure_config(config).get("metadata") or {})
+        async for chunk in super().astream(
+            input, config, stop=stop, **{_RUN_METADATA: metadata}, **kwargs
+        ):
+            yield chunk
 
     def _generate(
         self,
