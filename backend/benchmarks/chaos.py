@@ -219,7 +219,15 @@ async def recovery(
     async with httpx.AsyncClient(base_url=base, timeout=DEADLINE * 3) as client:
         for cycle in range(cycles):
             primary.set_default_fault(Fault(status=503))
-            for _ in range(20 + 7 * cycle):  # open the circuit; vary where the cooldown stands
+            # Until the circuit opens (the primary is no longer attempted): the 30 s window
+            # still holds the previous scenario's successes, so this takes a while.
+            for _ in range(1000):
+                if await _primary_skipped(client):
+                    break
+            else:
+                backs.append(None)  # the circuit never opened: a missed target
+                continue
+            for _ in range(5 * cycle):  # vary where the cooldown stands when the outage ends
                 await one_call(client, 5, False)
             primary.clear_faults()
             ended = time.monotonic()
@@ -235,6 +243,13 @@ async def recovery(
         "worst_s": worst,
         "within_half_open_interval": worst is not None and worst <= COOLDOWN + 0.5,
     }
+
+
+async def _primary_skipped(client: httpx.AsyncClient) -> bool:
+    payload = {"messages": [{"role": "user", "content": "tokens=3"}]}
+    response = await client.post("/api/v1/ai/complete", json=payload)
+    attempts = response.json().get("attempts", []) if response.status_code == 200 else []
+    return bool(attempts) and all(a["provider"] != "openai" for a in attempts)
 
 
 def run_chaos(
