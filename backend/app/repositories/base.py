@@ -34,6 +34,10 @@ def json_array_contains(session: Session, column: Any, value: str) -> ColumnElem
     return sa.exists(sa.select(1).select_from(elements).where(elements.c.value == value))
 
 
+#: Largest id a SQL BIGINT (PostgreSQL, SQLite INTEGER) can hold: ids past it do not exist.
+MAX_SQL_INT = 2**63 - 1
+
+
 class Repository(Generic[ModelT]):
     """Data access for one table; subclasses add creation and filters.
 
@@ -49,6 +53,8 @@ class Repository(Generic[ModelT]):
 
     def get(self, entity_id: Any) -> ModelT | None:
         """The row with this id, or None."""
+        if isinstance(entity_id, int) and not -MAX_SQL_INT <= entity_id <= MAX_SQL_INT:
+            return None  # no row can have it, and the driver would fail on it (a 500)
         row: ModelT | None = self.session.get(self.model, entity_id)
         return row
 

@@ -17,7 +17,7 @@ from app.repositories import CandidateFilters, CandidateRepository, NotFoundErro
 router = APIRouter(prefix="/candidates", tags=["candidates"], route_class=BodyLimitRoute)
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip (at most 1,000,000).")]
 
 
 def _check_resumes(settings: Settings, resumes: Iterable[str | None]) -> None:

@@ -15,7 +15,7 @@ from app.repositories import InvalidChangesError, JobFilters, JobRepository, Not
 router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=BodyLimitRoute)
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip (at most 1,000,000).")]
 
 
 @router.post(
