@@ -17,6 +17,7 @@ from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.observability.setup import install_observability
 from app.security import require_admin
+from app.security.body_limit import BodySizeLimitMiddleware
 from app.security.mode import announce_auth_mode
 
 
@@ -37,5 +38,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router, dependencies=[Depends(require_admin)])
     app.include_router(status_page_router, dependencies=[Depends(require_admin)])
     install_observability(app, settings)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BYTES)
     install_error_handlers(app)
     return app

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
 from app.ai.providers.errors import HybridProviderError, ProviderError, StreamInterruptedError
@@ -32,11 +32,15 @@ MAX_MESSAGE_CHARS = 32_000
 
 
 class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a client error, not ignored
+
     role: Literal["system", "user", "assistant"]
     content: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
 
 
 class CompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
 

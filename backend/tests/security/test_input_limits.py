@@ -1,0 +1,81 @@
+"""Input limits: oversized bodies get a 413 naming the setting (declared or chunked),
+oversized fields a 413/422, and unknown fields are refused where the schema is strict."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+LIMIT = 4_000
+
+
+@pytest.fixture()
+def small_client(secured_app: Callable[..., FastAPI]) -> Iterator[TestClient]:
+    with TestClient(secured_app(MAX_REQUEST_BYTES=LIMIT, MAX_RESUME_CHARS=100)) as client:
+        yield client
+
+
+def _auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+
+def _assert_body_limit(response_json: dict[str, object], actual_at_least: int) -> None:
+    detail = response_json["detail"]
+    assert isinstance(detail, dict)
+    assert detail["limit_name"] == "MAX_REQUEST_BYTES" and detail["limit"] == LIMIT
+    assert isinstance(detail["actual"], int) and detail["actual"] >= actual_at_least
+
+
+@pytest.mark.parametrize("path", ["/api/v1/ai/complete", "/api/v1/jobs", "/api/v1/qa"])
+def test_a_declared_oversized_body_is_refused_before_auth_or_parsing(
+    small_client: TestClient, path: str
+) -> None:
+    body = b'{"x": "' + b"a" * (LIMIT * 2) + b'"}'
+    response = small_client.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    _assert_body_limit(response.json(), LIMIT * 2)
+
+
+def test_a_chunked_oversized_body_is_refused_too(small_client: TestClient, user_key: str) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"messages": [{"role": "user", "content": "'
+        for _ in range(10):
+            yield b"a" * 1_000
+        yield b'"}]}'
+
+    response = small_client.post("/api/v1/ai/complete", content=chunks(), headers=_auth(user_key))
+    assert response.status_code == 413
+    _assert_body_limit(response.json(), LIMIT + 1)
+
+
+def test_a_chunked_body_under_the_limit_is_served(
+    small_client: TestClient, user_key: str
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"messages": [{"role": "user", '
+        yield b'"content": "hello"}]}'
+
+    response = small_client.post("/api/v1/ai/complete", content=chunks(), headers=_auth(user_key))
+    assert response.status_code == 200, response.text
+
+
+def test_unknown_fields_are_refused_on_the_completion_endpoint(client: TestClient, user_key: str) -> None:
+    for body in ({"messages": [{"role": "user", "content": "hi"}], "model": "gpt-4-32k"},
+                 {"messages": [{"role": "user", "content": "hi", "name": "system"}]}):
+        response = client.post("/api/v1/ai/complete", json=body, headers=_auth(user_key))
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["type"] == "extra_forbidden"
+
+
+def test_prompt_and_resume_length_limits(small_client: TestClient, client: TestClient, user_key: str) -> None:
+    too_long = client.post("/api/v1/ai/complete", headers=_auth(user_key),
+                           json={"messages": [{"role": "user", "content": "a" * 32_001}]})
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"][0]["type"] == "string_too_long"
+    resume = small_client.post("/api/v1/candidates", headers=_auth(user_key),
+                               json={"name": "Ada", "resume_text": "r" * 101})
+    assert resume.status_code == 413
+    assert resume.json()["detail"]["limit_name"] == "MAX_RESUME_CHARS"
