@@ -79,3 +79,24 @@ def test_prompt_and_resume_length_limits(small_client: TestClient, client: TestC
                                json={"name": "Ada", "resume_text": "r" * 101})
     assert resume.status_code == 413
     assert resume.json()["detail"]["limit_name"] == "MAX_RESUME_CHARS"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("GET", "/api/v1/candidates", {"params": {"skill": "x" * 60}}),
+        ("GET", "/api/v1/jobs", {"params": [("skill", f"s{i}") for i in range(51)]}),
+        ("GET", "/api/v1/jobs", {"params": {"offset": 10**12}}),
+        ("POST", "/api/v1/qa", {"json": {"question": "hi", "document_ids": [2**70]}}),
+    ],
+)
+def test_query_and_id_fields_found_by_fuzzing_are_bounded(
+    client: TestClient, user_key: str, method: str, path: str, kwargs: dict[str, object]
+) -> None:
+    response = client.request(method, path, headers=_auth(user_key), **kwargs)  # type: ignore[arg-type]
+    assert response.status_code == 422, response.text
+
+
+def test_ids_past_sql_bigint_are_not_found(client: TestClient, user_key: str) -> None:
+    response = client.get(f"/api/v1/documents/{2**70}", headers=_auth(user_key))
+    assert response.status_code == 404

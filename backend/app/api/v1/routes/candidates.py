@@ -6,11 +6,13 @@ from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import StringConstraints
 
 from app.api.deps import SettingsDep
 from app.core.config import Settings
 from app.db import SessionDep
 from app.models import CandidateCreate, CandidateRead, CandidateUpdate, ImportResult, Page
+from app.models.common import MAX_SKILL_CHARS, MAX_SKILLS
 from app.models.http import BodyLimitRoute, check_limit, error_responses, not_found
 from app.repositories import CandidateFilters, CandidateRepository, NotFoundError
 
@@ -46,7 +48,8 @@ def list_candidates(
         str | None, Query(max_length=200, description="Text in name, headline or résumé.")
     ] = None,
     skill: Annotated[
-        list[str], Query(description="Skill the candidate has; repeat to require several.")
+        list[Annotated[str, StringConstraints(max_length=MAX_SKILL_CHARS)]],
+        Query(max_length=MAX_SKILLS, description="Skill the candidate has; repeat to require several."),
     ] = [],  # noqa: B006  (FastAPI copies defaults)
 ) -> Page[CandidateRead]:
     """Newest first; `total` counts every match across pages."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import StringConstraints
 
 from app.api.deps import SettingsDep
 from app.db import SessionDep
 from app.models import ImportResult, JobCreate, JobRead, JobUpdate, Page, Seniority
+from app.models.common import MAX_SKILL_CHARS, MAX_SKILLS
 from app.models.http import BodyLimitRoute, check_limit, error_responses, invalid_field, not_found
 from app.repositories import InvalidChangesError, JobFilters, JobRepository, NotFoundError
 
@@ -38,7 +40,8 @@ def list_jobs(
     remote: Annotated[bool | None, Query(description="Only remote (or on-site) jobs.")] = None,
     seniority: Annotated[Seniority | None, Query(description="Only this level.")] = None,
     skill: Annotated[
-        list[str], Query(description="Required skill; repeat to require several.")
+        list[Annotated[str, StringConstraints(max_length=MAX_SKILL_CHARS)]],
+        Query(max_length=MAX_SKILLS, description="Required skill; repeat to require several."),
     ] = [],  # noqa: B006  (FastAPI copies defaults)
 ) -> Page[JobRead]:
     """Newest first; `total` counts every match across pages."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import Field
@@ -13,6 +15,7 @@ from app.api.errors import AI_ERROR_RESPONSES
 from app.db import SessionDep
 from app.models.common import StrictModel
 from app.models.http import BodyLimitRoute, check_limit, error_responses
+from app.repositories.base import MAX_SQL_INT
 
 router = APIRouter(tags=["ai"], route_class=BodyLimitRoute)
 
@@ -20,7 +23,9 @@ router = APIRouter(tags=["ai"], route_class=BodyLimitRoute)
 class QuestionRequest(StrictModel):
     question: str = Field(min_length=1, description="At most MAX_QUESTION_CHARS characters (else 413).")
     k: int = Field(default=5, ge=1, le=20, description="Passages to retrieve.")
-    document_ids: list[int] | None = Field(default=None, max_length=100, description="Search only these.")
+    document_ids: list[Annotated[int, Field(ge=1, le=MAX_SQL_INT)]] | None = Field(
+        default=None, max_length=100, description="Search only these."
+    )
 
 
 class Citation(StrictModel):
