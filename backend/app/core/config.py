@@ -164,7 +164,7 @@ class Settings(BaseSettings):
         default="tandem:ai", description="Prefix of the Redis keys holding shared AI state."
     )
     AI_CIRCUIT_ENABLED: bool = Field(
-        default=False, description="Per-provider circuit breakers (see docs/RESILIENCE.md)."
+        default=True, description="Per-provider circuit breakers (see docs/RESILIENCE.md)."
     )
     AI_CIRCUIT_WINDOW_SECONDS: float = Field(
         default=30.0, description="Sliding window over which failures are counted."

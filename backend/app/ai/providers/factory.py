@@ -21,6 +21,7 @@ from app.ai.providers.context_window import configured_windows, context_window
 from app.ai.providers.errors import ProviderError
 from app.ai.providers.gates import build_gates
 from app.ai.providers.health import HealthStats, build_health
+from app.ai.providers.hedging import build_hedge_policy
 from app.ai.providers.hybrid import HybridChatModel
 from app.ai.providers.observers import build_observers
 from app.ai.providers.openai_compatible import PROVIDER_TYPE, instance_adapters
@@ -136,6 +137,7 @@ def _build(settings: Settings, fallback: bool) -> HybridChatModel:
         strategy=build_strategy(settings),
         health=build_health(settings, health_stats),
         gates=build_gates(settings),
+        hedge=build_hedge_policy(settings),
         observers=build_observers(settings),
         missing_settings=[] if members else missing,
     )

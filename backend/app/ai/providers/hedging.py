@@ -87,17 +87,9 @@ def build_hedge_policy(settings: Settings) -> HedgePolicy:
     return HedgePolicy(settings.hedge_mode, settings.AI_HEDGE_AFTER_MS, settings.AI_HEDGE_MIN_MS)
 
 
-def default_hedge_policy() -> HedgePolicy:
-    """The process-wide settings' policy (the model's default; tests pass their own)."""
-    from app.core.config import get_settings
-
-    return build_hedge_policy(get_settings())
-
-
 def async_inner(member: Member) -> Any:
-    """The member's chat model for this event loop (`async_model()` where it exists)."""
-    per_loop = getattr(member, "async_model", None)
-    return per_loop() if callable(per_loop) else member.model
+    """The member's chat model for this event loop."""
+    return member.async_model()
 
 
 @dataclass(eq=False)

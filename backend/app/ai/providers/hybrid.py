@@ -34,7 +34,6 @@ from app.ai.providers.health import HealthStats, ProviderHealth
 from app.ai.providers.hedging import (
     HedgePolicy,
     async_inner,
-    default_hedge_policy,
     hedged_generate,
     hedged_stream,
 )
@@ -71,7 +70,8 @@ class HybridChatModel(BaseChatModel):
     """Per-call vetoes on providers (budgets, context windows); see `gates.py`."""
     observers: SkipValidation[list[CallObserver]] = Field(default_factory=list)
     """Told about every finished call (cost ledger, metrics); see `observers.py`."""
-    hedge: SkipValidation[HedgePolicy] = Field(default_factory=default_hedge_policy)
+    hedge: SkipValidation[HedgePolicy] = Field(default_factory=HedgePolicy)
+    """When to race the next provider (off unless the factory passes a policy)."""
     """When to race the next provider against a slow one (`hedging.py`); async calls only."""
     missing_settings: list[str] = Field(default_factory=list)
     """When no member is configured: the settings whose absence leaves none."""
