@@ -239,7 +239,7 @@ class Settings(BaseSettings):
         description="api-keys (every /api/v1 call needs a key) | local-dev (no auth: development only).",
     )
     RATE_LIMIT_REDIS_URL: str | None = Field(
-        default=None, description="Redis for per-client AI limits; unset: AI_STATE_REDIS_URL, then in-process."
+        default=None, description="Redis for per-client AI limits (unset: AI_STATE_REDIS_URL or in-process)."
     )
     AI_RATE_LIMIT_PER_MINUTE: int = Field(
         default=60, ge=0, description="AI endpoint calls per client per minute (0: unlimited)."
