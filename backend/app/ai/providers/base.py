@@ -65,6 +65,14 @@ class ProviderAdapter(ABC):
         return any(info.get(k) or meta.get(k) for k in self.terminal_metadata_keys)
 
 
+def _model_name(model: BaseChatModel) -> str:
+    for attr in ("model_name", "model"):
+        value = getattr(model, attr, None)
+        if isinstance(value, str):
+            return value
+    return type(model).__name__
+
+
 class _LoopModels:
     """The inner model to use on each event loop (shared by a member and its bindings)."""
 
@@ -75,6 +83,7 @@ class _LoopModels:
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
+        self.model_name = _model_name(model)
 
     def current(self) -> BaseChatModel:
         loop = asyncio.get_running_loop()
@@ -123,11 +132,7 @@ class Member:
 
     @property
     def model_name(self) -> str:
-        for attr in ("model_name", "model"):
-            value = getattr(self.model, attr, None)
-            if isinstance(value, str):
-                return value
-        return type(self.model).__name__
+        return self._loops.model_name
 
     def with_binding(self, bound: Runnable[Any, Any], parser: Runnable[Any, Any] | None = None) -> Member:
         """A copy carrying the kwargs that `bound` (a binding of our model) adds."""

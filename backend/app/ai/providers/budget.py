@@ -17,7 +17,8 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
 from app.ai.providers.base import Member
@@ -48,6 +49,13 @@ def period_end(period: str, now: datetime) -> datetime:
         return start + timedelta(days=1)
     first = start.replace(day=1)
     return (first + timedelta(days=32)).replace(day=1)
+
+
+@lru_cache(maxsize=16)
+def _period_bounds(period: str, day: date) -> tuple[str, datetime]:
+    """Key and reset time of the period containing `day` (memoised: on every call's path)."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return period_key(period, midnight), period_end(period, midnight)
 
 
 class SpendStore(Protocol):
@@ -152,10 +160,11 @@ class BudgetTracker:
         self.seen_providers.add(provider)
         if amount <= 0:
             return
-        now = self.clock()
+        day = self.clock().astimezone(UTC).date()
         for period in PERIODS:
+            key, end = _period_bounds(period, day)
             try:
-                self.store.add(provider, period, period_key(period, now), amount, period_end(period, now))
+                self.store.add(provider, period, key, amount, end)
             except Exception as exc:
                 self._warn(exc)
                 return

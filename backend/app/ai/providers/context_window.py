@@ -101,15 +101,37 @@ def _content_chars(content: Any) -> int:
     return 0
 
 
-def estimate_tokens(messages: Sequence[BaseMessage], tools: Any = None) -> int:
-    """Cheap prompt-size estimate: characters / 4, plus per-message and tool overhead."""
+_TOOLS_CHARS: dict[int, tuple[Any, int]] = {}
+
+
+def _tools_chars(tools: Any) -> int:
+    """Serialised size of bound tools, memoised: the same bound list recurs every call."""
+    hit = _TOOLS_CHARS.get(id(tools))
+    if hit is not None and hit[0] is tools:
+        return hit[1]
+    size = len(json.dumps(tools, default=str))
+    if len(_TOOLS_CHARS) > 256:
+        _TOOLS_CHARS.clear()
+    _TOOLS_CHARS[id(tools)] = (tools, size)
+    return size
+
+
+def _message_chars(messages: Sequence[BaseMessage]) -> int:
     chars = 0
     for message in messages:
         chars += _content_chars(message.content)
         for call in getattr(message, "tool_calls", None) or []:
             chars += len(call.get("name", "")) + len(json.dumps(call.get("args", {}), default=str))
+    return chars
+
+
+def estimate_tokens(
+    messages: Sequence[BaseMessage], tools: Any = None, *, message_chars: int | None = None
+) -> int:
+    """Cheap prompt-size estimate: characters / 4, plus per-message and tool overhead."""
+    chars = _message_chars(messages) if message_chars is None else message_chars
     if tools:
-        chars += len(json.dumps(tools, default=str))
+        chars += _tools_chars(tools)
     return (
         math.ceil(chars / CHARS_PER_TOKEN)
         + MESSAGE_OVERHEAD_TOKENS * len(messages)
@@ -154,7 +176,11 @@ class ContextWindowGate:
         if window is None:
             return None
         reserve = self.output_reserve if self.output_reserve is not None else _output_reserve(member)
-        needed = estimate_tokens(context.messages, member.kwargs.get("tools")) + reserve
+        message_chars = context.memo.get("message_chars")
+        if message_chars is None:
+            message_chars = context.memo["message_chars"] = _message_chars(context.messages)
+        tools = member.kwargs.get("tools")
+        needed = estimate_tokens(context.messages, tools, message_chars=message_chars) + reserve
         if needed <= window:
             return None
         # Only the providers this call could use count: with `fallback=False` the

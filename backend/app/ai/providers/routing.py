@@ -24,6 +24,8 @@ class CallContext:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     members: Sequence[Member] = ()
     """The providers this model could use for the call (before gates)."""
+    memo: dict[str, Any] = field(default_factory=dict)
+    """Per-call scratch space, so gates compute a figure (prompt size...) once per call."""
 
 
 class RoutingStrategy(Protocol):
