@@ -406,7 +406,9 @@ class Settings(BaseSettings):
                 f"AI_HEDGE_MODE={self.AI_HEDGE_MODE!r} is unknown; allowed values: {', '.join(HEDGE_MODES)}"
             )
         if self.AI_HEDGE_AFTER_MS is not None and self.AI_HEDGE_AFTER_MS <= 0:
-            problems.append(f"AI_HEDGE_AFTER_MS={self.AI_HEDGE_AFTER_MS}: allowed values are > 0 ms, or unset")
+            problems.append(
+                f"AI_HEDGE_AFTER_MS={self.AI_HEDGE_AFTER_MS}: allowed values are > 0 ms, or unset"
+            )
         if self.AI_HEDGE_MODE == "fixed" and self.AI_HEDGE_AFTER_MS is None:
             problems.append("AI_HEDGE_MODE='fixed' needs AI_HEDGE_AFTER_MS (milliseconds > 0)")
         if self.AI_HEDGE_MIN_MS < 0:
