@@ -72,14 +72,30 @@ def test(argv: list[str]) -> None:
     setup()
     _run(BIN / "ruff", "check", "app", "tests", "benchmarks")
     _run(BIN / "mypy", "app")
+    junit = BACKEND / ".pytest-results.xml"
     _run(
         PY, "-m", "pytest", "--cov=app", "--cov-report=term:skip-covered",
-        "--cov-report=xml:.coverage.xml", *argv,
+        f"--junitxml={junit}", *argv,
     )
     _run(
         PY, "-m", "coverage", "report", "--include=app/ai/providers/*",
         f"--fail-under={PROVIDERS_COVERAGE_FLOOR}", "--skip-covered",
     )
+    _print_totals(junit)
+
+
+def _print_totals(junit: Path) -> None:
+    """End with one plain `N passed, N failed, N skipped` line, after the coverage table."""
+    import xml.etree.ElementTree as ElementTree
+
+    suites = ElementTree.parse(junit).getroot().iter("testsuite")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for suite in suites:
+        for key in totals:
+            totals[key] += int(suite.get(key, 0))
+    failed = totals["failures"] + totals["errors"]
+    passed = totals["tests"] - failed - totals["skipped"]
+    print(f"tests: {passed} passed, {failed} failed, {totals['skipped']} skipped")
 
 
 def main() -> None:
