@@ -25,11 +25,14 @@ from app.emulators.server import Provider, base_url_for, make_app
 
 def _parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m app.emulators", description=__doc__)
-    parser.add_argument("--provider", choices=["openai", "anthropic", "both"], default="openai")
+    parser.add_argument(
+        "--provider", choices=["openai", "anthropic", "gemini", "both"], default="openai"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=None, help="port for a single provider")
     parser.add_argument("--openai-port", type=int, default=8101)
     parser.add_argument("--anthropic-port", type=int, default=8102)
+    parser.add_argument("--gemini-port", type=int, default=8103)
     parser.add_argument("--fault", default=None, help="JSON default fault or control payload")
     parser.add_argument("--chaos-seed", type=int, default=None)
     parser.add_argument("--chaos-mix", default=None, help='JSON [[0.1, {"status": 500}], ...]')
@@ -57,7 +60,9 @@ async def _serve(args: argparse.Namespace) -> None:
     if args.provider == "both":
         providers = [("openai", args.openai_port), ("anthropic", args.anthropic_port)]
     else:
-        default_port = args.openai_port if args.provider == "openai" else args.anthropic_port
+        default_port = {
+            "openai": args.openai_port, "anthropic": args.anthropic_port, "gemini": args.gemini_port
+        }[args.provider]
         providers = [(args.provider, default_port if args.port is None else args.port)]
     servers = []
     for provider, port in providers:

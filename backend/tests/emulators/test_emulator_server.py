@@ -91,3 +91,11 @@ def test_cli_both_providers() -> None:
     finally:
         proc.terminate()
         assert proc.wait(5) is not None
+
+
+def test_gemini_emulator_runs_as_its_own_process() -> None:
+    with spawn_emulator_process("gemini", 0) as proc:
+        assert proc.base_url == f"http://127.0.0.1:{proc.port}"
+        assert proc.control("GET", "health")
+        assert proc.request_count == 0
+    assert proc.process.poll() is not None
