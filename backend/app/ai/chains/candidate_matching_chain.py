@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.ai.chains.ranking import Ranking, Shortlisted, rank_with_model, ranking_schema
+from app.ai.chains.ranking import (
+    Ranking,
+    RankingInput,
+    Shortlisted,
+    prepare_off_loop,
+    rank_with_model,
+    ranking_schema,
+    reads_then_release,
+)
 from app.ai.chains.recommendation_chain import candidate_summary, job_summary
-from app.ai.chains.shortlist import shortlist_candidates
+from app.ai.chains.shortlist import CandidateIndex, shortlist_candidates
 from app.ai.providers.factory import get_llm_provider
 from app.core.config import Settings
 from app.models import CandidateRead, JobRead
@@ -33,9 +41,12 @@ class CandidateMatchingChain:
         self.session = session
         self.settings = settings
 
-    def shortlist(self, job: JobRead, n: int) -> list[Shortlisted[CandidateRead]]:
+    def shortlist(
+        self, job: JobRead, n: int, index: CandidateIndex[CandidateRead] | None = None
+    ) -> list[Shortlisted[CandidateRead]]:
         size = max(n, self.settings.AI_SHORTLIST_SIZE)
-        scored = shortlist_candidates(job, index_cache.candidates(self.session), size)
+        candidates = index if index is not None else index_cache.candidates(self.session)
+        scored = shortlist_candidates(job, candidates, size)
         return [
             Shortlisted(
                 s.candidate.id,
@@ -47,21 +58,31 @@ class CandidateMatchingChain:
             for s in scored
         ]
 
-    async def arun(self, job_id: int, n: int = 5, *, user_id: str | None = None) -> Ranking[CandidateRead]:
-        """Top `n` candidates; NotFoundError for an unknown job, ProviderError only when
-        AI_DEGRADED_MODE is off and no provider answered."""
-        job = JobRead.model_validate(JobRepository(self.session).require(job_id))
-        shortlist = self.shortlist(job, n)
+    def prepare(self, job_id: int, n: int) -> RankingInput[CandidateRead]:
+        """Stage one, blocking: read the job and the index, shortlist, schema.
+
+        The DB connection is given back before the (slow) provider call.
+        """
+        with reads_then_release(self.session):
+            job = JobRead.model_validate(JobRepository(self.session).require(job_id))
+            index = index_cache.candidates(self.session)
+        shortlist = self.shortlist(job, n, index)
         schema = ranking_schema(
             "CandidateRanking", "candidate_id", [e.id for e in shortlist], ["strengths", "gaps"]
         )
+        return RankingInput("Job:\n" + job_summary(job), shortlist, schema)
+
+    async def arun(self, job_id: int, n: int = 5, *, user_id: str | None = None) -> Ranking[CandidateRead]:
+        """Top `n` candidates; NotFoundError for an unknown job, ProviderError only when
+        AI_DEGRADED_MODE is off and no provider answered."""
+        prepared = await prepare_off_loop(self.prepare, job_id, n)
         return await rank_with_model(
             get_llm_provider(settings=self.settings),
             feature=FEATURE,
             instructions=INSTRUCTIONS,
-            subject="Job:\n" + job_summary(job),
-            shortlist=shortlist,
-            schema=schema,
+            subject=prepared.subject,
+            shortlist=prepared.shortlist,
+            schema=prepared.schema,
             id_field="candidate_id",
             n=n,
             degraded_mode=self.settings.AI_DEGRADED_MODE,

@@ -5,26 +5,44 @@ Why a dynamic schema: the model may only pick from the shortlist, so the id fiel
 cannot even express another id, and the parser rejects one from a provider without.
 Whatever the model leaves out (or repeats) is filled in from the local order, so a
 lazy or partial answer never loses a shortlisted item.
+
+Speed: building the schema (`create_model`) and binding it to every provider
+(`with_structured_output`: JSON schema per provider, runnable wiring) costs a few
+milliseconds per call, so both are kept in small LRU caches keyed by the shortlist's
+ids -- a repeated request for the same candidate or job reuses them. Stage one (DB
+reads and the shortlist) is synchronous and CPU-bound; the chains run it in a worker
+thread (`prepare_off_loop`) so it never blocks the event loop, and give the DB
+connection back before the provider call (`reads_then_release`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Generic, Literal, TypeVar
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from sqlalchemy.orm import Session
 
 from app.ai.chains.served import DATA_RULE, ServedBy, run_config
 from app.ai.providers.errors import ProviderError
 from app.ai.providers.hybrid import HybridChatModel
 
 ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
 
 #: Longest model-written reason kept; the rest is cut (the model is not trusted to be brief).
 MAX_REASON_CHARS = 300
 MAX_REASONS = 5
+#: Schemas and structured-output runnables kept (per process): one per recent shortlist.
+CACHE_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -57,15 +75,58 @@ class Ranking(Generic[ItemT]):
     served: ServedBy
 
 
+@dataclass(frozen=True)
+class RankingInput(Generic[ItemT]):
+    """Stage one's result: what the model is asked to rank, and the schema it answers in."""
+
+    subject: str
+    shortlist: list[Shortlisted[ItemT]]
+    schema: type[BaseModel]
+
+
+@contextmanager
+def reads_then_release(session: Session) -> Iterator[None]:
+    """End the transaction these reads opened, so its connection goes back to the pool.
+
+    Why: a request session would otherwise hold a pooled connection across the
+    provider call (hundreds of ms); with more concurrent requests than pool slots the
+    next checkout waits -- on SQLite/QueuePool for 30 s. Only a transaction this block
+    began is ended (a rollback: nothing was written), never the caller's own.
+    """
+    began = not session.in_transaction()
+    try:
+        yield
+    finally:
+        if began and session.in_transaction():
+            session.rollback()
+
+
+async def prepare_off_loop(prepare: Callable[..., ResultT], *args: Any) -> ResultT:
+    """Run stage one (blocking DB reads, CPU-bound shortlist) in a worker thread.
+
+    Why: on the event loop it would stall every other request for its duration (and a
+    pool wait or an index rebuild for far longer).
+    """
+    return await asyncio.to_thread(prepare, *args)
+
+
 def ranking_schema(
     name: str, id_field: str, ids: Sequence[int], note_fields: Sequence[str]
 ) -> type[BaseModel]:
     """`{items: [{<id_field>: Literal[ids], fit_score: int, <note_fields>: [str]}]}`.
 
     No numeric bounds in the schema (not every provider's strict mode accepts them):
-    scores are clamped after parsing instead.
+    scores are clamped after parsing instead. The same arguments give the same class
+    (LRU cache), so the runnable bound to it can be reused too.
     """
-    id_type: Any = Literal.__getitem__(tuple(ids))
+    return _ranking_schema(name, id_field, tuple(ids), tuple(note_fields))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _ranking_schema(
+    name: str, id_field: str, ids: tuple[int, ...], note_fields: tuple[str, ...]
+) -> type[BaseModel]:
+    id_type: Any = Literal.__getitem__(ids)
     fields: dict[str, Any] = {
         id_field: (id_type, Field(description="Id of one shortlisted item, copied exactly.")),
         "fit_score": (int, Field(description="Fit from 0 (none) to 100 (perfect).")),
@@ -78,6 +139,49 @@ def ranking_schema(
         __config__=ConfigDict(extra="forbid"),
         items=(list[item], Field(description="Best first; each shortlisted id at most once.")),  # type: ignore[valid-type]
     )
+
+
+#: A cached binding: the model it was built from, and the runnable.
+_Bound = tuple[HybridChatModel, Runnable[Any, Any]]
+
+
+class StructuredRunnables:
+    """LRU of `model.with_structured_output(schema, include_raw=True)` by (model, schema).
+
+    Keyed on the model's identity (the factory hands out one model per settings); the
+    entry keeps the model alive, so its id cannot be reused by another object while
+    cached. Thread-safe; building happens outside the lock (two racing builds of the
+    same key are harmless: equivalent runnables, the last one stays).
+    """
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[int, type[BaseModel]], _Bound] = OrderedDict()
+        self._lock = threading.Lock()
+        self.builds = 0
+
+    def get(self, model: HybridChatModel, schema: type[BaseModel]) -> Runnable[Any, Any]:
+        key = (id(model), schema)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] is model:
+                self._entries.move_to_end(key)
+                return entry[1]
+        runnable = model.with_structured_output(schema, include_raw=True)
+        with self._lock:
+            self._entries[key] = (model, runnable)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+            self.builds += 1
+        return runnable
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+structured_runnables = StructuredRunnables()
 
 
 def merge(
@@ -130,7 +234,7 @@ async def rank_with_model(
         SystemMessage(f"{instructions}\n{DATA_RULE}"),
         HumanMessage(subject + "\n\nShortlist:\n" + "\n".join(e.summary for e in shortlist)),
     ]
-    structured = model.with_structured_output(schema, include_raw=True)
+    structured = structured_runnables.get(model, schema)
     try:
         answer: dict[str, Any] = await structured.ainvoke(messages, config=run_config(feature, user_id))
     except ProviderError as error:

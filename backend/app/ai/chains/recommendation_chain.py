@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.ai.chains.ranking import Ranking, Shortlisted, rank_with_model, ranking_schema
+from app.ai.chains.ranking import (
+    Ranking,
+    RankingInput,
+    Shortlisted,
+    prepare_off_loop,
+    rank_with_model,
+    ranking_schema,
+    reads_then_release,
+)
 from app.ai.chains.served import data_block
-from app.ai.chains.shortlist import shortlist_jobs
+from app.ai.chains.shortlist import JobIndex, shortlist_jobs
 from app.ai.providers.factory import get_llm_provider
 from app.core.config import Settings
 from app.models import CandidateRead, JobRead
@@ -69,27 +77,40 @@ class RecommendationChain:
         self.session = session
         self.settings = settings
 
-    def shortlist(self, candidate: CandidateRead, n: int) -> list[Shortlisted[JobRead]]:
+    def shortlist(
+        self, candidate: CandidateRead, n: int, index: JobIndex[JobRead] | None = None
+    ) -> list[Shortlisted[JobRead]]:
         size = max(n, self.settings.AI_SHORTLIST_SIZE)
-        scored = shortlist_jobs(candidate, index_cache.jobs(self.session), size)
+        jobs = index if index is not None else index_cache.jobs(self.session)
+        scored = shortlist_jobs(candidate, jobs, size)
         return [
             Shortlisted(s.job.id, s.job, s.score, {"reasons": s.reasons}, job_summary(s.job))
             for s in scored
         ]
 
+    def prepare(self, candidate_id: int, n: int) -> RankingInput[JobRead]:
+        """Stage one, blocking: read the candidate and the index, shortlist, schema.
+
+        The DB connection is given back before the (slow) provider call.
+        """
+        with reads_then_release(self.session):
+            candidate = CandidateRead.model_validate(CandidateRepository(self.session).require(candidate_id))
+            index = index_cache.jobs(self.session)
+        shortlist = self.shortlist(candidate, n, index)
+        schema = ranking_schema("JobRanking", "job_id", [e.id for e in shortlist], ["reasons"])
+        return RankingInput("Candidate:\n" + candidate_summary(candidate), shortlist, schema)
+
     async def arun(self, candidate_id: int, n: int = 5, *, user_id: str | None = None) -> Ranking[JobRead]:
         """Top `n` jobs; NotFoundError for an unknown candidate, ProviderError only when
         AI_DEGRADED_MODE is off and no provider answered."""
-        candidate = CandidateRead.model_validate(CandidateRepository(self.session).require(candidate_id))
-        shortlist = self.shortlist(candidate, n)
-        schema = ranking_schema("JobRanking", "job_id", [e.id for e in shortlist], ["reasons"])
+        prepared = await prepare_off_loop(self.prepare, candidate_id, n)
         return await rank_with_model(
             get_llm_provider(settings=self.settings),
             feature=FEATURE,
             instructions=INSTRUCTIONS,
-            subject="Candidate:\n" + candidate_summary(candidate),
-            shortlist=shortlist,
-            schema=schema,
+            subject=prepared.subject,
+            shortlist=prepared.shortlist,
+            schema=prepared.schema,
             id_field="job_id",
             n=n,
             degraded_mode=self.settings.AI_DEGRADED_MODE,
