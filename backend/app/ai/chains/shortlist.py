@@ -238,7 +238,9 @@ def shortlist_jobs(
         return []
     skills = [0.0] * len(index)
     inverse = index.inverse_required
-    for skill in set(candidate.skills):
+    # dict.fromkeys, not set: a fixed summation order, so float ties (and thus the
+    # order of equally scored jobs) do not vary with the process's hash seed.
+    for skill in dict.fromkeys(candidate.skills):
         weight = index.skill_weight.get(skill, 0.0)
         for position in index.skill_postings.get(skill, ()):
             skills[position] += weight * inverse[position]
