@@ -6,21 +6,15 @@ then the model ranks and explains only the shortlist; local order when degraded.
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from app.ai.chains.ranking import (
-    Ranking,
+    RankingChain,
     RankingInput,
     Shortlisted,
-    prepare_off_loop,
-    rank_with_model,
     ranking_schema,
     reads_then_release,
 )
 from app.ai.chains.recommendation_chain import candidate_summary, job_summary
 from app.ai.chains.shortlist import CandidateIndex, shortlist_candidates
-from app.ai.providers.factory import get_llm_provider
-from app.core.config import Settings
 from app.models import CandidateRead, JobRead
 from app.repositories import JobRepository
 from app.repositories.index_cache import index_cache
@@ -34,12 +28,12 @@ INSTRUCTIONS = (
 RESUME_CHARS_IN_SHORTLIST = 400
 
 
-class CandidateMatchingChain:
+class CandidateMatchingChain(RankingChain[CandidateRead]):
     """Candidates for a job: local shortlist, then the model ranks and explains it."""
 
-    def __init__(self, session: Session, settings: Settings) -> None:
-        self.session = session
-        self.settings = settings
+    feature = FEATURE
+    instructions = INSTRUCTIONS
+    id_field = "candidate_id"
 
     def shortlist(
         self, job: JobRead, n: int, index: CandidateIndex[CandidateRead] | None = None
@@ -71,20 +65,3 @@ class CandidateMatchingChain:
             "CandidateRanking", "candidate_id", [e.id for e in shortlist], ["strengths", "gaps"]
         )
         return RankingInput("Job:\n" + job_summary(job), shortlist, schema)
-
-    async def arun(self, job_id: int, n: int = 5, *, user_id: str | None = None) -> Ranking[CandidateRead]:
-        """Top `n` candidates; NotFoundError for an unknown job, ProviderError only when
-        AI_DEGRADED_MODE is off and no provider answered."""
-        prepared = await prepare_off_loop(self.prepare, job_id, n)
-        return await rank_with_model(
-            get_llm_provider(settings=self.settings),
-            feature=FEATURE,
-            instructions=INSTRUCTIONS,
-            subject=prepared.subject,
-            shortlist=prepared.shortlist,
-            schema=prepared.schema,
-            id_field="candidate_id",
-            n=n,
-            degraded_mode=self.settings.AI_DEGRADED_MODE,
-            user_id=user_id,
-        )

@@ -24,16 +24,19 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy.orm import Session
+from sqlmodel import Session as ModelSession
 
 from app.ai.chains.served import DATA_RULE, ServedBy, run_config
 from app.ai.providers.errors import ProviderError
+from app.ai.providers.factory import get_llm_provider
 from app.ai.providers.hybrid import HybridChatModel
+from app.core.config import Settings
 
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
@@ -242,3 +245,41 @@ async def rank_with_model(
             raise
         return Ranking([local_item(e) for e in shortlist[:n]], ServedBy.degraded_by(error))
     return Ranking(merge(shortlist, answer.get("parsed"), id_field, n), ServedBy.from_message(answer["raw"]))
+
+
+class RankingChain(Generic[ItemT]):
+    """Two-stage ranking shared by recommendations and candidate matching.
+
+    Subclasses say what they rank (`feature`, `instructions`, `id_field`) and implement
+    `prepare`, the blocking first stage (database reads, local shortlist, schema); the
+    second stage -- the model ranking only the shortlist, or the local order when no
+    provider answers -- is the same for both and lives here.
+    """
+
+    feature: ClassVar[str]
+    instructions: ClassVar[str]
+    id_field: ClassVar[str]
+
+    def __init__(self, session: ModelSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+
+    def prepare(self, subject_id: int, n: int) -> RankingInput[ItemT]:
+        raise NotImplementedError
+
+    async def arun(self, subject_id: int, n: int = 5, *, user_id: str | None = None) -> Ranking[ItemT]:
+        """Top `n` items; NotFoundError for an unknown subject, ProviderError only when
+        AI_DEGRADED_MODE is off and no provider answered."""
+        prepared = await prepare_off_loop(self.prepare, subject_id, n)
+        return await rank_with_model(
+            get_llm_provider(settings=self.settings),
+            feature=self.feature,
+            instructions=self.instructions,
+            subject=prepared.subject,
+            shortlist=prepared.shortlist,
+            schema=prepared.schema,
+            id_field=self.id_field,
+            n=n,
+            degraded_mode=self.settings.AI_DEGRADED_MODE,
+            user_id=user_id,
+        )

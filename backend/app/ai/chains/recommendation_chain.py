@@ -8,21 +8,15 @@ local order with its rule-based reasons is the answer, marked degraded.
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from app.ai.chains.ranking import (
-    Ranking,
+    RankingChain,
     RankingInput,
     Shortlisted,
-    prepare_off_loop,
-    rank_with_model,
     ranking_schema,
     reads_then_release,
 )
 from app.ai.chains.served import data_block
 from app.ai.chains.shortlist import JobIndex, shortlist_jobs
-from app.ai.providers.factory import get_llm_provider
-from app.core.config import Settings
 from app.models import CandidateRead, JobRead
 from app.repositories import CandidateRepository
 from app.repositories.index_cache import index_cache
@@ -70,12 +64,12 @@ def job_summary(job: JobRead, description_chars: int = 600) -> str:
     return data_block("job", job.id, text)
 
 
-class RecommendationChain:
+class RecommendationChain(RankingChain[JobRead]):
     """Jobs for a candidate: local shortlist, then the model ranks and explains it."""
 
-    def __init__(self, session: Session, settings: Settings) -> None:
-        self.session = session
-        self.settings = settings
+    feature = FEATURE
+    instructions = INSTRUCTIONS
+    id_field = "job_id"
 
     def shortlist(
         self, candidate: CandidateRead, n: int, index: JobIndex[JobRead] | None = None
@@ -99,20 +93,3 @@ class RecommendationChain:
         shortlist = self.shortlist(candidate, n, index)
         schema = ranking_schema("JobRanking", "job_id", [e.id for e in shortlist], ["reasons"])
         return RankingInput("Candidate:\n" + candidate_summary(candidate), shortlist, schema)
-
-    async def arun(self, candidate_id: int, n: int = 5, *, user_id: str | None = None) -> Ranking[JobRead]:
-        """Top `n` jobs; NotFoundError for an unknown candidate, ProviderError only when
-        AI_DEGRADED_MODE is off and no provider answered."""
-        prepared = await prepare_off_loop(self.prepare, candidate_id, n)
-        return await rank_with_model(
-            get_llm_provider(settings=self.settings),
-            feature=FEATURE,
-            instructions=INSTRUCTIONS,
-            subject=prepared.subject,
-            shortlist=prepared.shortlist,
-            schema=prepared.schema,
-            id_field="job_id",
-            n=n,
-            degraded_mode=self.settings.AI_DEGRADED_MODE,
-            user_id=user_id,
-        )
