@@ -116,8 +116,13 @@ class CallState:
         merged["timeout"] = self.deadline.next_attempt_timeout()
         return merged
 
-    def begin(self) -> None:
-        self._started_at = time.monotonic()
+    def begin(self, started: float | None = None) -> None:
+        """Start the attempt clock; hedged attempts run concurrently, so each passes its own start."""
+        self._started_at = time.monotonic() if started is None else started
+
+    def abandoned(self, member: Member, reason: str) -> None:
+        """Record an attempt we cancelled ourselves (a hedge that lost): not ill health."""
+        self._attempt(member, ErrorClass.CANCELLED.value, reason=reason)
 
     def _attempt(self, member: Member, outcome: str, **fields: Any) -> Attempt:
         latency = (time.monotonic() - self._started_at) * 1000.0

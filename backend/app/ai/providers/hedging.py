@@ -87,11 +87,6 @@ def build_hedge_policy(settings: Settings) -> HedgePolicy:
     return HedgePolicy(settings.hedge_mode, settings.AI_HEDGE_AFTER_MS, settings.AI_HEDGE_MIN_MS)
 
 
-def async_inner(member: Member) -> Any:
-    """The member's chat model for this event loop."""
-    return member.async_model()
-
-
 @dataclass(eq=False)
 class _Contender:
     member: Member
@@ -103,11 +98,6 @@ class _Contender:
 
 
 _END = object()
-
-
-def _set_start(call: CallState, contender: _Contender) -> None:
-    # CallState times one attempt at a time; concurrent attempts each restore their own start.
-    call._started_at = contender.started
 
 
 async def _race(
@@ -142,7 +132,7 @@ async def _race(
                 if call.deadline.expired:  # attempts carry the deadline themselves; a safety net
                     late = DeadlineExceededError("call deadline reached while racing providers")
                     for contender in running:
-                        _set_start(call, contender)
+                        call.begin(contender.started)
                         call.failed(contender.member, late)
                     await _cancel(call, running, None)
                     running.clear()
@@ -165,7 +155,7 @@ async def _race(
                     await _cancel(call, running, "hedge_lost")
                     running.clear()
                     return contender
-                _set_start(call, contender)
+                call.begin(contender.started)
                 if call.failed(contender.member, error).error_class is ErrorClass.CANCELLED:
                     raise error
     except BaseException:
@@ -195,8 +185,8 @@ async def _cancel(call: CallState, contenders: list[_Contender], reason: str | N
         if contender.ready.done() and not contender.ready.cancelled():
             contender.ready.exception()  # retrieved: no "never retrieved" warning
         if reason is not None:
-            _set_start(call, contender)
-            call._attempt(contender.member, ErrorClass.CANCELLED.value, reason=reason)
+            call.begin(contender.started)
+            call.abandoned(contender.member, reason)
 
 
 async def hedged_generate(
@@ -218,7 +208,7 @@ async def hedged_generate(
         return _Contender(member, time.monotonic(), task, task)
 
     winner = await _race(call, launch, policy)
-    _set_start(call, winner)
+    call.begin(winner.started)
     result: ChatResult = winner.ready.result()
     return winner.member, result
 
@@ -248,11 +238,11 @@ async def hedged_stream(
         while True:
             item = await winner.queue.get()
             if item is _END:
-                _set_start(call, winner)
+                call.begin(winner.started)
                 yield winner.member, winner.guard, None
                 return
             if isinstance(item, BaseException):
-                _set_start(call, winner)
+                call.begin(winner.started)
                 if call.failed(winner.member, item).error_class is ErrorClass.CANCELLED:
                     raise item
                 raise call.interrupted(winner.member, item) from item

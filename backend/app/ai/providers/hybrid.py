@@ -33,7 +33,6 @@ from app.ai.providers.errors import IncompleteStreamError
 from app.ai.providers.health import HealthStats, ProviderHealth
 from app.ai.providers.hedging import (
     HedgePolicy,
-    async_inner,
     hedged_generate,
     hedged_stream,
 )
@@ -171,7 +170,7 @@ class HybridChatModel(BaseChatModel):
         if self.hedge.enabled:
             member, result = await hedged_generate(
                 call,
-                lambda m: async_inner(m)._agenerate(
+                lambda m: m.async_model()._agenerate(
                     messages, stop=stop or self.stop, run_manager=run_manager, **call.call_kwargs(m)
                 ),
             )
@@ -240,7 +239,7 @@ class HybridChatModel(BaseChatModel):
         if self.hedge.enabled:
             hedged = hedged_stream(
                 call,
-                lambda m: async_inner(m)._astream(messages, stop=stop or self.stop, **call.call_kwargs(m)),
+                lambda m: m.async_model()._astream(messages, stop=stop or self.stop, **call.call_kwargs(m)),
                 _StreamGuard,
             )
             async for winner, winner_guard, chunk in hedged:
