@@ -73,35 +73,12 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 # One emulator per provider per session (a daemon thread with its own event loop),
 # handed to each test with no faults queued and no requests recorded.
 
-from app.emulators import RunningEmulator, start_emulator  # noqa: E402
+from app.emulators import RunningEmulator  # noqa: E402
+from tests.support.emulator_fixtures import emulator_fixtures  # noqa: E402
 
-
-@pytest.fixture(scope="session")
-def _openai_emulator_session() -> Iterator[RunningEmulator]:
-    with start_emulator("openai") as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="session")
-def _anthropic_emulator_session() -> Iterator[RunningEmulator]:
-    with start_emulator("anthropic") as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def openai_emulator(_openai_emulator_session: RunningEmulator) -> Iterator[RunningEmulator]:
-    """OpenAI emulator; use `.base_url` (ends in `/v1`), `.faults`, `.requests`."""
-    _openai_emulator_session.reset()
-    yield _openai_emulator_session
-    _openai_emulator_session.reset()
-
-
-@pytest.fixture
-def anthropic_emulator(_anthropic_emulator_session: RunningEmulator) -> Iterator[RunningEmulator]:
-    """Anthropic emulator; use `.base_url` (no `/v1`), `.faults`, `.requests`."""
-    _anthropic_emulator_session.reset()
-    yield _anthropic_emulator_session
-    _anthropic_emulator_session.reset()
+# `openai_emulator.base_url` ends in `/v1`; `anthropic_emulator.base_url` has none.
+_openai_emulator_session, openai_emulator = emulator_fixtures("openai", "openai_emulator")
+_anthropic_emulator_session, anthropic_emulator = emulator_fixtures("anthropic", "anthropic_emulator")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ told apart by the model each instance is configured with.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,38 +16,17 @@ import pytest
 from app.ai.providers.factory import get_llm_provider
 from app.ai.providers.hybrid import HybridChatModel
 from app.core.config import Settings, load_settings
-from app.emulators import RunningEmulator, start_emulator
+from app.emulators import RunningEmulator
+from tests.support.emulator_fixtures import emulator_fixtures
 
 GROQ_MODEL = "llama-3.1-8b-instant"
 OLLAMA_MODEL = "qwen2.5:7b"
 
 
-@pytest.fixture(scope="session")
-def _gemini_emulator_session() -> Iterator[RunningEmulator]:
-    with start_emulator("gemini") as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="session")
-def _compat_emulator_session() -> Iterator[RunningEmulator]:
-    with start_emulator("openai") as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def gemini_emulator(_gemini_emulator_session: RunningEmulator) -> Iterator[RunningEmulator]:
-    """Gemini emulator; `.base_url` is the root the SDK appends `/v1beta` to."""
-    _gemini_emulator_session.reset()
-    yield _gemini_emulator_session
-    _gemini_emulator_session.reset()
-
-
-@pytest.fixture
-def compat_emulator(_compat_emulator_session: RunningEmulator) -> Iterator[RunningEmulator]:
-    """A second OpenAI-wire emulator, for a second OpenAI-compatible endpoint."""
-    _compat_emulator_session.reset()
-    yield _compat_emulator_session
-    _compat_emulator_session.reset()
+# `gemini_emulator.base_url` is the root the SDK appends `/v1beta` to; `compat_emulator`
+# is a second OpenAI-wire emulator, for a second OpenAI-compatible endpoint.
+_gemini_emulator_session, gemini_emulator = emulator_fixtures("gemini", "gemini_emulator")
+_compat_emulator_session, compat_emulator = emulator_fixtures("openai", "compat_emulator")
 
 
 @pytest.fixture
