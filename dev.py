@@ -70,8 +70,8 @@ def run(argv: list[str]) -> None:
 def test(argv: list[str]) -> None:
     """Set up, then lint, type-check and run the whole suite with the coverage floor."""
     setup()
-    _run(BIN / "ruff", "check", "app", "tests", "benchmarks")
-    _run(BIN / "mypy", "app")
+    _run(BIN / "ruff", "check", "app", "emulators", "tests", "benchmarks")
+    _run(BIN / "mypy", "app", "emulators")
     junit = BACKEND / ".pytest-results.xml"
     _run(
         PY, "-m", "pytest", "--cov=app", "--cov-report=term:skip-covered",

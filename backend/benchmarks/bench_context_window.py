@@ -25,7 +25,7 @@ from app.ai.providers.base import Member
 from app.ai.providers.context_window import ContextWindowGate, estimate_tokens
 from app.ai.providers.openai_provider import ADAPTER
 from app.ai.providers.routing import CallContext
-from app.emulators import spawn_emulator_process
+from emulators import spawn_emulator_process
 
 TOOLS = [
     {"type": "function", "function": {"name": f"tool_{i}", "parameters": {"type": "object"}}}

@@ -40,7 +40,7 @@ from app.ai.chains.recommendation_chain import RecommendationChain
 from app.core.config import Settings, load_settings
 from app.db import session_scope, upgrade
 from app.demo import ImportFile, generate_candidates, generate_jobs, import_data
-from app.emulators import spawn_emulator_process
+from emulators import spawn_emulator_process
 
 BACKEND = Path(__file__).resolve().parents[1]
 STOP_GRACE_SECONDS = 20.0

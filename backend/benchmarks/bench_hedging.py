@@ -25,7 +25,7 @@ from app.ai.providers.factory import get_llm_provider
 from app.ai.providers.health import HealthStats
 from app.ai.providers.hedging import build_hedge_policy
 from app.core.config import load_settings
-from app.emulators import Fault, spawn_emulator_process
+from emulators import Fault, spawn_emulator_process
 
 
 def _pct(values: list[float], q: float) -> float:

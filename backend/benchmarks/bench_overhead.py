@@ -26,7 +26,7 @@ from langchain_openai import ChatOpenAI
 
 from app.ai.providers.factory import get_llm_provider
 from app.core.config import load_settings
-from app.emulators import Fault, spawn_emulator_process
+from emulators import Fault, spawn_emulator_process
 
 PROMPT = "Summarise this job in one line tokens=20"
 

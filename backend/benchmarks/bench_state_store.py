@@ -28,7 +28,7 @@ from app.ai.providers.circuit import CircuitBreaker, build_circuit_breaker
 from app.ai.providers.factory import get_llm_provider
 from app.ai.providers.health import HealthStats
 from app.core.config import load_settings
-from app.emulators import spawn_emulator_process
+from emulators import spawn_emulator_process
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

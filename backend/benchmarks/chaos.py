@@ -41,7 +41,7 @@ from typing import Any
 
 import httpx
 
-from app.emulators import EmulatorProcess, Fault, spawn_emulator_process
+from emulators import EmulatorProcess, Fault, spawn_emulator_process
 
 BACKEND = Path(__file__).resolve().parents[1]
 DEADLINE = 4.0

@@ -73,7 +73,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 # One emulator per provider per session (a daemon thread with its own event loop),
 # handed to each test with no faults queued and no requests recorded.
 
-from app.emulators import RunningEmulator  # noqa: E402
+from emulators import RunningEmulator  # noqa: E402
 from tests.support.emulator_fixtures import emulator_fixtures  # noqa: E402
 
 # `openai_emulator.base_url` ends in `/v1`; `anthropic_emulator.base_url` has none.

@@ -15,8 +15,8 @@ from app.ai.providers.errors import ProviderNotConfiguredError
 from app.ai.providers.factory import ProviderError, get_llm_provider
 from app.ai.providers.hybrid import HybridChatModel
 from app.core.config import ConfigError, Settings, load_settings
-from app.emulators import Fault, RunningEmulator
 from app.main import create_app
+from emulators import Fault, RunningEmulator
 
 
 def test_openai_provider(emulator_settings: Callable[..., Settings], openai_emulator: RunningEmulator) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 
-from app.emulators import RunningEmulator, start_emulator
+from emulators import RunningEmulator, start_emulator
 
 DUMMY_KEYS = {"OPENAI_API_KEY": "sk-emulator-openai", "ANTHROPIC_API_KEY": "sk-ant-emulator-anthropic"}
 

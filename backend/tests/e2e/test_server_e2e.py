@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 from tests.features.conftest import sse_events
 
 BACKEND = Path(__file__).resolve().parents[2]

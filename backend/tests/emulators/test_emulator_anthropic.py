@@ -10,7 +10,7 @@ import anthropic
 import httpx2
 import pytest
 
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 
 MODEL = "claude-sonnet-4-5"
 USER: list[Any] = [{"role": "user", "content": "hello there, general emulator"}]

@@ -10,7 +10,7 @@ import httpx2
 import openai
 import pytest
 
-from app.emulators import Fault, FaultPlan, RunningEmulator
+from emulators import Fault, FaultPlan, RunningEmulator
 
 USER = [{"role": "user", "content": "ping"}]
 AUTH = {"authorization": "Bearer sk-test"}

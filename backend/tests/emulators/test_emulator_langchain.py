@@ -13,7 +13,7 @@ from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field
 
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 
 CLAUDE = "claude-sonnet-4-5"
 

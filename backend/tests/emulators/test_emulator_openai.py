@@ -12,7 +12,7 @@ import openai
 import pytest
 from pydantic import BaseModel, Field
 
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 
 USER = [{"role": "user", "content": "hello there, general emulator"}]
 WEATHER_TOOL: dict[str, Any] = {

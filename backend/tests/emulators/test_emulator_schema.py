@@ -10,8 +10,8 @@ import pytest
 from openai.lib._pydantic import to_strict_json_schema
 from pydantic import AnyUrl, BaseModel, Field
 
-from app.emulators.content import structured_json
-from app.emulators.schema_values import generate_value
+from emulators.content import structured_json
+from emulators.schema_values import generate_value
 
 
 class Color(StrEnum):

@@ -13,7 +13,7 @@ import anthropic
 import openai
 import pytest
 
-from app.emulators import Fault, spawn_emulator_process, start_emulator, start_emulator_async
+from emulators import Fault, spawn_emulator_process, start_emulator, start_emulator_async
 
 BACKEND = Path(__file__).resolve().parents[2]
 USER = [{"role": "user", "content": "hi"}]
@@ -73,7 +73,7 @@ def test_spawned_process_with_control_api() -> None:
 
 def test_cli_both_providers() -> None:
     cmd = [
-        sys.executable, "-m", "app.emulators", "--provider", "both",
+        sys.executable, "-m", "emulators", "--provider", "both",
         "--openai-port", "0", "--anthropic-port", "0", "--chaos-seed", "5",
     ]
     env = {**os.environ, "PYTHONPATH": str(BACKEND)}

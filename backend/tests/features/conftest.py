@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 from app.core.config import Settings, load_settings
 from app.db import dispose_engines, init_db, session_scope
 from app.demo import load_demo_data
-from app.emulators import RunningEmulator
 from app.main import create_app
+from emulators import RunningEmulator
 
 DIRECTIONS = ["openai->anthropic", "anthropic->openai"]
 FAST = {"AI_BACKOFF_BASE": 0.01, "AI_BACKOFF_MAX": 0.02, "AI_REQUEST_TIMEOUT": 2.0, "AI_REQUEST_DEADLINE": 5.0}

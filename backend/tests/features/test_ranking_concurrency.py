@@ -16,7 +16,7 @@ from app.ai.chains.ranking import ranking_schema, reads_then_release, structured
 from app.ai.chains.recommendation_chain import RecommendationChain
 from app.core.config import Settings
 from app.db import new_session
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 from tests.features.conftest import FAST
 
 PROVIDER_DELAY = 0.3

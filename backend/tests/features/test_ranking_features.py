@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 from tests.features.conftest import DIRECTIONS
 
 ENDPOINTS = ["/api/v1/candidates/1/recommendations", "/api/v1/jobs/1/matches"]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 from tests.features.conftest import DIRECTIONS, sse_events
 
 QUESTION = {"question": "How should I prepare for a technical interview?"}

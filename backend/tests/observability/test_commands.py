@@ -16,8 +16,8 @@ from app.commands.doctor import doctor
 from app.commands.usage import usage
 from app.core.config import Settings, load_settings
 from app.db import get_engine, upgrade
-from app.emulators import Fault, RunningEmulator
 from app.models.usage import UsageRecord
+from emulators import Fault, RunningEmulator
 
 
 def test_commands_are_registered_with_the_cli() -> None:

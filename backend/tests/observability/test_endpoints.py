@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from app.ai.providers.factory import get_llm_provider
 from app.ai.providers.observers import CallRecord
 from app.core.config import Settings
-from app.emulators import Fault, RunningEmulator
 from app.main import create_app
 from app.observability.history import CallHistory
 from app.observability.metrics import ScrapeTimeGauges
+from emulators import Fault, RunningEmulator
 
 
 def _client(settings: Settings) -> TestClient:

@@ -14,10 +14,10 @@ from app.ai.providers.factory import get_llm_provider
 from app.ai.providers.observers import CallRecord, register_observer, unregister_observer
 from app.core.config import Settings
 from app.db import get_engine, upgrade
-from app.emulators import Fault, RunningEmulator
 from app.main import create_app
 from app.models.usage import UsageRecord
 from app.observability.ledger import UsageLedger
+from emulators import Fault, RunningEmulator
 
 
 def _rows(url: str) -> list[UsageRecord]:

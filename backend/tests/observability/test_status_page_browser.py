@@ -21,8 +21,8 @@ import uvicorn
 
 from app.ai.providers.factory import get_llm_provider
 from app.core.config import Settings
-from app.emulators import Fault, RunningEmulator
 from app.main import create_app
+from emulators import Fault, RunningEmulator
 
 CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -25,7 +25,7 @@ from app.ai.providers.strategies import (
     estimate_input_tokens,
 )
 from app.core.config import ConfigError, Settings, load_settings
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 
 
 def _members(

@@ -11,7 +11,7 @@ import pytest
 from app.ai.providers.factory import get_llm_provider
 from app.ai.providers.hybrid import HybridChatModel
 from app.core.config import Settings
-from app.emulators import RunningEmulator
+from emulators import RunningEmulator
 
 DIRECTIONS = ["openai->anthropic", "anthropic->openai"]
 

@@ -15,7 +15,7 @@ import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 
 from app.ai.providers.errors import ProviderError, StreamInterruptedError
-from app.emulators import Fault
+from emulators import Fault
 from tests.providers.conftest import DIRECTIONS, Pair
 
 MODES = ["invoke", "ainvoke", "stream", "astream"]

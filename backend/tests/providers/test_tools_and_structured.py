@@ -11,7 +11,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from pydantic import BaseModel, Field
 
-from app.emulators import Fault
+from emulators import Fault
 from tests.providers.conftest import DIRECTIONS, Pair
 
 

@@ -16,7 +16,7 @@ import pytest
 from app.ai.providers.factory import get_llm_provider
 from app.ai.providers.hybrid import HybridChatModel
 from app.core.config import Settings, load_settings
-from app.emulators import RunningEmulator
+from emulators import RunningEmulator
 from tests.support.emulator_fixtures import emulator_fixtures
 
 GROQ_MODEL = "llama-3.1-8b-instant"

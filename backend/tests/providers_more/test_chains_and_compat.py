@@ -15,7 +15,7 @@ from app.ai.providers.factory import adapter_for, check_registry, describe_confi
 from app.ai.providers.hybrid import HybridChatModel
 from app.ai.providers.registry import registered
 from app.core.config import KNOWN_PROVIDERS, ConfigError, Settings, load_settings
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 from tests.providers_more.conftest import GROQ_MODEL, OLLAMA_MODEL, hybrid, outcomes
 
 

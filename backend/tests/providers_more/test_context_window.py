@@ -19,7 +19,7 @@ from app.ai.providers.context_window import (
 from app.ai.providers.hybrid import HybridChatModel
 from app.ai.providers.openai_provider import ADAPTER as OPENAI
 from app.ai.providers.routing import CallContext
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 from tests.providers_more.conftest import OLLAMA_MODEL, hybrid, outcomes
 
 SMALL_WINDOW = 2_000

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from app.ai.providers.errors import ProviderError
 from app.ai.providers.hybrid import HybridChatModel
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 from tests.providers_more.conftest import hybrid, outcomes
 
 GEMINI_TAG = "[gemini:gemini-2.5-flash]"

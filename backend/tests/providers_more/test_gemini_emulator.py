@@ -7,7 +7,7 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 
 MODEL = "gemini-2.5-flash"
 

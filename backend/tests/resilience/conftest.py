@@ -14,7 +14,7 @@ from app.ai.providers.health import HealthStats
 from app.ai.providers.hedging import build_hedge_policy
 from app.ai.providers.hybrid import HybridChatModel
 from app.core.config import Settings, load_settings
-from app.emulators import RunningEmulator, start_emulator
+from emulators import RunningEmulator, start_emulator
 
 
 @pytest.fixture(scope="session")

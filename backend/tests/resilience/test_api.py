@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from app.core.config import Settings
-from app.emulators import Fault, RunningEmulator
 from app.main import create_app
+from emulators import Fault, RunningEmulator
 
 URL = "/api/v1/ai/complete"
 

@@ -25,7 +25,7 @@ from app.ai.providers.state_store import (
     build_store,
 )
 from app.core.config import ConfigError, Settings, load_settings
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 from tests.resilience.conftest import build_model
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from app.ai.providers.errors import ProviderError
 from app.ai.providers.hedging import ADAPTIVE_MIN_SAMPLES, HedgePolicy
 from app.core.config import ConfigError, Settings, load_settings
-from app.emulators import Fault, RunningEmulator
+from emulators import Fault, RunningEmulator
 from tests.resilience.conftest import build_model, established_connections
 
 STALL = 1.5

@@ -15,10 +15,10 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.emulators import Fault, RunningEmulator
 from app.security.limit_store import LimitStore, MemoryLimitStore, RedisLimitStore
 from app.security.policy import is_ai_route, required_scope
 from app.security.rate_limit import ClientLimiter
+from emulators import Fault, RunningEmulator
 
 BODY = {"messages": [{"role": "user", "content": "hello"}]}
 

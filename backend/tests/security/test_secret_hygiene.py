@@ -22,8 +22,8 @@ from app.ai.providers.factory import get_llm_provider
 from app.core.config import ConfigError, Settings, load_settings
 from app.core.logging import JsonFormatter
 from app.db import session_scope
-from app.emulators import Fault, RunningEmulator
 from app.security import create_api_key, list_api_keys
+from emulators import Fault, RunningEmulator
 
 OPENAI_KEY = "sk-proj-KNOWNSECRET-openai-0123456789abcdef"
 ANTHROPIC_KEY = "sk-ant-KNOWNSECRET-anthropic-0123456789abcdef"

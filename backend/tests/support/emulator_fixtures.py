@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from app.emulators import RunningEmulator, start_emulator
-from app.emulators.server import Provider
+from emulators import RunningEmulator, start_emulator
+from emulators.server import Provider
 
 
 def emulator_fixtures(provider: Provider, name: str) -> tuple[Any, Any]:

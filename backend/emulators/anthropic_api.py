@@ -3,7 +3,7 @@
 Why so literal: the ``anthropic`` SDK (including its stream accumulator) and
 ``langchain_anthropic.ChatAnthropic`` read these payloads; LangChain takes the final
 usage from ``message_delta`` (so it carries input and output tokens).  Answer content
-follows :mod:`app.emulators.content`.
+follows :mod:`emulators.content`.
 
 Routes (query strings such as ``?beta=true`` are ignored): ``POST /v1/messages``,
 ``POST /v1/messages/count_tokens``, ``GET /v1/models``.  Auth: ``x-api-key`` (or an
@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.emulators import content
-from app.emulators.content import Conversation, IdFactory, ToolChoice, ToolSpec
-from app.emulators.errors import anthropic_error, anthropic_stream_error
-from app.emulators.faults import Fault
-from app.emulators.wire import EmulatorRequest, JsonResponse, SseEvent, StreamResponse, encode_json
+from emulators import content
+from emulators.content import Conversation, IdFactory, ToolChoice, ToolSpec
+from emulators.errors import anthropic_error, anthropic_stream_error
+from emulators.faults import Fault
+from emulators.wire import EmulatorRequest, JsonResponse, SseEvent, StreamResponse, encode_json
 
 PROVIDER = "anthropic"
 MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1")
@@ -33,7 +33,7 @@ _STOP_REASONS = {
 
 
 class AnthropicApp:
-    """Provider app for :class:`app.emulators.http.EmulatorServer`."""
+    """Provider app for :class:`emulators.http.EmulatorServer`."""
 
     provider = PROVIDER
 

@@ -29,8 +29,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import h11
 
-from app.emulators.faults import Fault, FaultPlan
-from app.emulators.wire import (
+from emulators.faults import Fault, FaultPlan
+from emulators.wire import (
     EmulatorRequest,
     JsonResponse,
     ProviderApp,

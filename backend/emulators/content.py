@@ -22,7 +22,7 @@ Content rules
   the last message is a user message and its text mentions a tool name (whole word,
   case-insensitive; ``_``/``-`` may also be written as spaces).  The tool is the
   forced one, else the earliest mentioned, else the first.  Arguments come from
-  :func:`app.emulators.schema_values.generate_value`.  Tool choice ``none`` never calls.
+  :func:`emulators.schema_values.generate_value`.  Tool choice ``none`` never calls.
 * After a tool result (OpenAI ``role: tool``; Anthropic ``tool_result`` blocks) and no
   forced tool: ``"[<provider>:<model>] Based on the tool result: <first 200 chars>"``.
 * Structured output (OpenAI ``response_format`` json_schema / json_object, Anthropic
@@ -45,7 +45,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.emulators.schema_values import generate_value
+from emulators.schema_values import generate_value
 
 _TOKEN_RE = re.compile(r"\s*\S+\s*$|\s*\S+")
 _TOKENS_CONTROL_RE = re.compile(r"(?<![\w])tokens=(\d+)\b")

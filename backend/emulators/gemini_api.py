@@ -4,7 +4,7 @@ Why so literal: the ``google-genai`` SDK and ``langchain_google_genai`` parse th
 payloads (camelCase REST JSON), and the product's Gemini error classification reads
 exactly what Google sends: ``{"error": {"code", "message", "status", "details"}}`` with
 ``google.rpc`` detail objects (``QuotaFailure``, ``RetryInfo``, ``ErrorInfo``).  Answer
-content follows :mod:`app.emulators.content`.
+content follows :mod:`emulators.content`.
 
 Routes (``v1beta``, ``v1`` and ``v1alpha`` prefixes):
 ``POST /v1beta/models/{model}:generateContent``,
@@ -29,10 +29,10 @@ import json
 import re
 from typing import Any
 
-from app.emulators import content
-from app.emulators.content import Conversation, IdFactory, ToolChoice, ToolSpec
-from app.emulators.faults import Fault
-from app.emulators.http import EmulatorRequest, JsonResponse, SseEvent, StreamResponse, encode_json
+from emulators import content
+from emulators.content import Conversation, IdFactory, ToolChoice, ToolSpec
+from emulators.faults import Fault
+from emulators.http import EmulatorRequest, JsonResponse, SseEvent, StreamResponse, encode_json
 
 PROVIDER = "gemini"
 MODELS = ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.0-flash")
@@ -160,7 +160,7 @@ def error_for_fault(fault: Fault, model: str, tokens: int) -> tuple[int, dict[st
 
 
 class GeminiApp:
-    """Provider app for :class:`app.emulators.http.EmulatorServer`."""
+    """Provider app for :class:`emulators.http.EmulatorServer`."""
 
     provider = PROVIDER
 

@@ -2,12 +2,12 @@
 
 Why: tests, benchmarks, the chaos suite and demo mode need providers that answer
 deterministically, speak the real wire formats (the official SDKs and LangChain parse
-every byte) and fail on command.  See :mod:`app.emulators.content` for the answer
-rules and :mod:`app.emulators.faults` for fault injection.
+every byte) and fail on command.  See :mod:`emulators.content` for the answer
+rules and :mod:`emulators.faults` for fault injection.
 """
 
-from app.emulators.faults import Fault, FaultPlan
-from app.emulators.server import (
+from emulators.faults import Fault, FaultPlan
+from emulators.server import (
     AsyncEmulator,
     EmulatorProcess,
     RunningEmulator,

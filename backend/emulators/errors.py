@@ -4,7 +4,7 @@ Why a table: the SDKs map the HTTP status to an exception class and expose the b
 ``type``/``code`` (OpenAI) or ``error.type`` (Anthropic); the product's failover logic
 branches on exactly those values, so they must match what the real APIs send.
 
-``error_type`` (from :class:`~app.emulators.faults.Fault`) picks a specific error and,
+``error_type`` (from :class:`~emulators.faults.Fault`) picks a specific error and,
 when the fault has no ``status``, its usual status.  Each provider also accepts the
 other provider's names as aliases (``overloaded_error`` on OpenAI is a 503
 ``server_error``; ``insufficient_quota`` on Anthropic is a 402 ``billing_error``) so

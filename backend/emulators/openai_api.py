@@ -3,7 +3,7 @@
 Why so literal: the ``openai`` SDK and ``langchain_openai.ChatOpenAI`` parse these
 payloads (and ``chat.completions.parse`` validates structured output), so every field
 the SDK reads is present with the real shape.  Answer content follows
-:mod:`app.emulators.content`.
+:mod:`emulators.content`.
 
 Routes (with or without the ``/v1`` prefix): ``POST /v1/chat/completions``,
 ``GET /v1/models``, ``GET /v1/models/{id}``, ``POST /v1/embeddings``.  A missing/empty
@@ -19,11 +19,11 @@ import struct
 import time
 from typing import Any
 
-from app.emulators import content
-from app.emulators.content import Conversation, IdFactory, ToolChoice, ToolSpec
-from app.emulators.errors import openai_error, openai_stream_error
-from app.emulators.faults import Fault
-from app.emulators.wire import EmulatorRequest, JsonResponse, SseEvent, StreamResponse, encode_json
+from emulators import content
+from emulators.content import Conversation, IdFactory, ToolChoice, ToolSpec
+from emulators.errors import openai_error, openai_stream_error
+from emulators.faults import Fault
+from emulators.wire import EmulatorRequest, JsonResponse, SseEvent, StreamResponse, encode_json
 
 PROVIDER = "openai"
 DEFAULT_EMBEDDING_DIMENSIONS = 256
@@ -31,7 +31,7 @@ MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "text-embedding-3-
 
 
 class OpenAIApp:
-    """Provider app for :class:`app.emulators.http.EmulatorServer`."""
+    """Provider app for :class:`emulators.http.EmulatorServer`."""
 
     provider = PROVIDER
 

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from app.emulators.faults import Fault
+from emulators.faults import Fault
 
 
 @dataclass

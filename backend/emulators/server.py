@@ -22,14 +22,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from app.emulators.anthropic_api import AnthropicApp
-from app.emulators.faults import Fault, FaultPlan
-from app.emulators.gemini_api import GeminiApp
-from app.emulators.http import EmulatorRequest, EmulatorServer, ProviderApp
-from app.emulators.openai_api import OpenAIApp
+from emulators.anthropic_api import AnthropicApp
+from emulators.faults import Fault, FaultPlan
+from emulators.gemini_api import GeminiApp
+from emulators.http import EmulatorRequest, EmulatorServer, ProviderApp
+from emulators.openai_api import OpenAIApp
 
 Provider = Literal["openai", "anthropic", "gemini"]
-_BACKEND_DIR = Path(__file__).resolve().parents[2]
+_BACKEND_DIR = Path(__file__).resolve().parents[1]
 
 
 def make_app(provider: Provider) -> ProviderApp:
@@ -281,8 +281,8 @@ def spawn_emulator_process(
     chaos_seed: int | None = None,
     timeout: float = 15.0,
 ) -> EmulatorProcess:
-    """Run ``python -m app.emulators`` in a subprocess and wait until it is healthy."""
-    cmd = [sys.executable, "-m", "app.emulators", "--provider", provider, "--port", str(port)]
+    """Run ``python -m emulators`` in a subprocess and wait until it is healthy."""
+    cmd = [sys.executable, "-m", "emulators", "--provider", provider, "--port", str(port)]
     if fault is not None:
         cmd += ["--fault", json.dumps(fault.to_dict())]
     if chaos_seed is not None:

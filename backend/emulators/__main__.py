@@ -1,8 +1,8 @@
-"""CLI: ``python -m app.emulators --provider openai --port 8101``.
+"""CLI: ``python -m emulators --provider openai --port 8101``.
 
 Why a CLI: demo mode and benchmarks run the emulators as separate processes.  Once
 bound it prints one line per server, ``EMULATOR <provider> <base_url>``, which
-:func:`app.emulators.server.spawn_emulator_process` parses; it then serves until
+:func:`emulators.server.spawn_emulator_process` parses; it then serves until
 Ctrl-C / SIGTERM.  ``--fault`` takes a JSON fault used as the default fault (or any
 control-API payload: ``{"faults": [...]}``, ``{"default": ...}``, ``{"chaos": ...}``);
 ``--chaos-seed`` enables seeded chaos with ``--chaos-mix`` (JSON ``[[p, fault], ...]``)
@@ -18,13 +18,13 @@ import json
 import signal
 from typing import Any
 
-from app.emulators.faults import Fault, FaultPlan
-from app.emulators.http import EmulatorServer
-from app.emulators.server import Provider, base_url_for, make_app
+from emulators.faults import Fault, FaultPlan
+from emulators.http import EmulatorServer
+from emulators.server import Provider, base_url_for, make_app
 
 
 def _parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m app.emulators", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m emulators", description=__doc__)
     parser.add_argument(
         "--provider", choices=["openai", "anthropic", "gemini", "both"], default="openai"
     )
