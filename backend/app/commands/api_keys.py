@@ -23,7 +23,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = actions.add_parser("create", help="create a key and print it once")
     create.add_argument("--name", required=True, help="who the key is for (1-100 characters)")
-    create.add_argument("--scope", choices=SCOPES, default="user", help="user (default) or admin")
+    create.add_argument(
+        "--scope", choices=[str(scope) for scope in SCOPES], default="user",
+        help="user (default): catalogue reads and AI features; editor: also catalogue writes "
+        "(create, update, delete, import); admin: also metrics, status and usage data",
+    )
     actions.add_parser("list", help="list keys (prefix, scope, created, revoked)")
     revoke = actions.add_parser("revoke", help="revoke a key by id (takes effect at once)")
     revoke.add_argument("id", type=int, help="the key's id, from `api-key list`")

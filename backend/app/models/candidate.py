@@ -37,6 +37,8 @@ class Candidate(SQLModel, table=True):
     """A person looking for a job, with what they want from it."""
 
     __tablename__ = "candidates"
+    # Ids are never reused after a delete (SQLite; PostgreSQL sequences never reuse).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = SQLField(default=None, primary_key=True)
     name: str = SQLField(sa_column=Column(sa.String(200), nullable=False))

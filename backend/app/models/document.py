@@ -27,6 +27,8 @@ class Document(SQLModel, table=True):
     """A knowledge-base article (policy, guide, FAQ) the assistant can quote."""
 
     __tablename__ = "documents"
+    # Ids are never reused after a delete (SQLite; PostgreSQL sequences never reuse).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = SQLField(default=None, primary_key=True)
     title: str = SQLField(sa_column=Column(sa.String(300), nullable=False))

@@ -46,6 +46,8 @@ class Job(SQLModel, table=True):
     """An open position."""
 
     __tablename__ = "jobs"
+    # Ids are never reused after a delete (SQLite; PostgreSQL sequences never reuse).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = SQLField(default=None, primary_key=True)
     title: str = SQLField(sa_column=Column(sa.String(200), nullable=False))

@@ -42,7 +42,7 @@ class Principal:
     scope: Scope
 
     def allows(self, needed: Scope) -> bool:
-        return self.scope is Scope.admin or needed is Scope.user
+        return self.scope.includes(needed)
 
 
 LOCAL_DEV_PRINCIPAL = Principal(client_id=LOCAL_DEV, name="local development (no auth)", scope=Scope.admin)
@@ -132,7 +132,7 @@ def authenticate(request: Request, bearer: BearerDep, header_key: ApiKeyHeaderDe
     principal = resolve_principal(request, bearer, header_key)
     settings: Settings = request.app.state.settings
     path = api_path(request.url.path, request.scope.get("root_path", ""), settings.API_V1_STR)
-    _forbid_unless(principal, required_scope(path))
+    _forbid_unless(principal, required_scope(path, request.method))
     request.state.principal = principal
     return principal
 

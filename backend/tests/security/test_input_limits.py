@@ -70,12 +70,14 @@ def test_unknown_fields_are_refused_on_the_completion_endpoint(client: TestClien
         assert response.json()["detail"][0]["type"] == "extra_forbidden"
 
 
-def test_prompt_and_resume_length_limits(small_client: TestClient, client: TestClient, user_key: str) -> None:
+def test_prompt_and_resume_length_limits(
+    small_client: TestClient, client: TestClient, user_key: str, editor_key: str
+) -> None:
     too_long = client.post("/api/v1/ai/complete", headers=_auth(user_key),
                            json={"messages": [{"role": "user", "content": "a" * 32_001}]})
     assert too_long.status_code == 422
     assert too_long.json()["detail"][0]["type"] == "string_too_long"
-    resume = small_client.post("/api/v1/candidates", headers=_auth(user_key),
+    resume = small_client.post("/api/v1/candidates", headers=_auth(editor_key),
                                json={"name": "Ada", "resume_text": "r" * 101})
     assert resume.status_code == 413
     assert resume.json()["detail"]["limit_name"] == "MAX_RESUME_CHARS"

@@ -12,18 +12,19 @@ drives this endpoint. Provider trouble never surfaces as a bare 500:
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sse_starlette.sse import EventSourceResponse
 
-from app.ai.providers.errors import HybridProviderError, ProviderError, StreamInterruptedError
+from app.ai.providers.errors import HybridProviderError, StreamInterruptedError
 from app.ai.providers.factory import get_llm_provider
+from app.api.ai_responses import StreamFlag, wants_stream
+from app.api.errors import error_body, unavailable_response
 
 router = APIRouter(prefix="/ai", tags=["ai"])
 
@@ -42,7 +43,15 @@ class CompletionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
-    stream: bool = False
+    stream: StreamFlag = None
+
+    @model_validator(mode="after")
+    def _needs_a_user_turn(self) -> CompletionRequest:
+        # Providers reject a conversation without a user turn (400); refuse it here
+        # instead of spending a call on every provider and answering 503.
+        if not any(message.role == "user" for message in self.messages):
+            raise ValueError("messages must contain at least one message with role 'user'")
+        return self
 
 
 class CompletionResponse(BaseModel):
@@ -65,20 +74,8 @@ def _to_messages(request: CompletionRequest) -> list[BaseMessage]:
     return [_ROLES[m.role](content=m.content) for m in request.messages]
 
 
-def _error_body(error: BaseException, kind: str) -> dict[str, Any]:
-    attempts = [a.as_dict() for a in getattr(error, "attempts", ())]
-    return {"error": {"type": kind, "message": str(error), "attempts": attempts}}
-
-
-def _unavailable(error: BaseException) -> JSONResponse:
-    """503 + Retry-After: every provider failed (or none could be tried)."""
-    hint = error.retry_after if isinstance(error, ProviderError) else None
-    retry_after = max(1, math.ceil(hint)) if hint else 1
-    return JSONResponse(
-        status_code=503,
-        content=_error_body(error, "ai_unavailable"),
-        headers={"Retry-After": str(retry_after)},
-    )
+_error_body = error_body
+_unavailable = unavailable_response
 
 
 def _answer(content: str, meta: dict[str, Any]) -> dict[str, Any]:
@@ -97,10 +94,10 @@ def _answer(content: str, meta: dict[str, Any]) -> dict[str, Any]:
     responses={503: {"description": "Every AI provider failed; see Retry-After"}},
 )
 async def complete(request: CompletionRequest, http: Request) -> Any:
-    """Answer the conversation; JSON by default, Server-Sent Events with `stream: true`."""
+    """Answer the conversation: JSON, or Server-Sent Events by the rule of `wants_stream`."""
     model = get_llm_provider(settings=http.app.state.settings)
     messages = _to_messages(request)
-    if request.stream:
+    if wants_stream(http, request.stream):
         return await _stream(model, messages)
     try:
         answer = await model.ainvoke(messages)
