@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from app.core.config import Settings
 
@@ -16,3 +16,18 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def reject_nul_in_query(request: Request) -> None:
+    """Router-level: a NUL in any query parameter is a 422 (bodies: `StrictModel`).
+
+    Every query parameter at once, so filters added later are covered too; PostgreSQL
+    cannot even compare text with a NUL in it.
+    """
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            shown = value.replace("\x00", "\\x00")
+            raise HTTPException(status_code=422, detail=[{
+                "type": "value_error", "loc": ["query", name.replace("\x00", "\\x00")],
+                "msg": "Value error, must not contain NUL characters", "input": shown,
+            }])

@@ -20,6 +20,7 @@ from app.models.common import (
     JSONType,
     LocationList,
     Seniority,
+    SingleLine,
     SkillList,
     StrictModel,
     UTCDateTime,
@@ -28,8 +29,8 @@ from app.models.common import (
 )
 from app.models.job import Currency, Salary, seniority_type
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Headline = Annotated[str, StringConstraints(max_length=300)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
+Headline = Annotated[str, StringConstraints(max_length=300), SingleLine]
 Years = Annotated[int, Field(ge=0, le=60)]
 
 

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from sse_starlette.sse import EventSourceResponse
 
 from app.ai.providers.errors import HybridProviderError, StreamInterruptedError
 from app.ai.providers.factory import get_llm_provider
 from app.api.ai_responses import StreamFlag, wants_stream
 from app.api.errors import error_body, unavailable_response
+from app.models.common import no_nul
 
 router = APIRouter(prefix="/ai", tags=["ai"])
 
@@ -36,7 +37,7 @@ class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")  # unknown fields are a client error, not ignored
 
     role: Literal["system", "user", "assistant"]
-    content: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    content: Annotated[str, AfterValidator(no_nul)] = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
 
 
 class CompletionRequest(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -24,7 +24,7 @@ from app.api.ai_responses import (
 from app.api.deps import SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.db import SessionDep
-from app.models.common import StrictModel
+from app.models.common import SingleLine, StrictModel
 from app.models.conversation import Conversation
 from app.models.http import BodyLimitRoute, check_limit, error_responses, not_found
 from app.repositories import ConversationRepository, NotFoundError
@@ -35,7 +35,7 @@ router = APIRouter(prefix="/assistant/conversations", tags=["ai"], route_class=B
 
 
 class ConversationCreate(StrictModel):
-    title: str = Field(default="", max_length=300)
+    title: Annotated[str, SingleLine] = Field(default="", max_length=300)
 
 
 class MessageOut(StrictModel):
