@@ -108,6 +108,15 @@ AUTH_MODES: tuple[str, ...] = ("api-keys", "local-dev")
 HEDGE_MODES: tuple[str, ...] = ("off", "fixed", "adaptive")
 
 
+#: The shape of the example keys in .env.example (`sk-your-openai-api-key-here`).
+_PLACEHOLDER_KEY = re.compile(r"(^|[-_])your[-_].*[-_]here$", re.IGNORECASE)
+
+
+def is_placeholder_key(value: str) -> bool:
+    """True for an example value like those of .env.example, which is not a real key."""
+    return bool(_PLACEHOLDER_KEY.search(value.strip()))
+
+
 class ConfigError(ValueError):
     """Raised at start-up when a setting has a value the service cannot run with."""
 
@@ -361,7 +370,9 @@ class Settings(BaseSettings):
     @field_validator("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", mode="before")
     @classmethod
     def _blank_key_is_none(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
+        # A blank key, or the placeholder copied from .env.example, is no key: counting
+        # it as configured would send it to the provider and report a working setup.
+        if isinstance(value, str) and (not value.strip() or is_placeholder_key(value)):
             return None
         return value
 
