@@ -12,6 +12,15 @@ from pydantic_settings import NoDecode
 _INSTANCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
+#: The shape of the example keys in .env.example (`sk-your-openai-api-key-here`).
+_PLACEHOLDER_KEY = re.compile(r"(^|[-_])your[-_].*[-_]here$", re.IGNORECASE)
+
+
+def is_placeholder_key(value: str) -> bool:
+    """True for an example value like those of .env.example, which is not a real key."""
+    return bool(_PLACEHOLDER_KEY.search(value.strip()))
+
+
 class OpenAICompatibleEndpoint(BaseModel):
     """One `AI_OPENAI_COMPATIBLE` instance: an endpoint speaking OpenAI's Chat Completions.
 
@@ -114,7 +123,9 @@ class ProviderSettings(BaseModel):
     @field_validator("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", mode="before")
     @classmethod
     def _blank_key_is_none(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
+        # A blank key, or the placeholder copied from .env.example, is no key: counting
+        # it as configured would send it to the provider and report a working setup.
+        if isinstance(value, str) and (not value.strip() or is_placeholder_key(value)):
             return None
         return value
 
