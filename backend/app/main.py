@@ -18,6 +18,7 @@ from app.core.logging import configure_logging
 from app.observability.setup import install_observability
 from app.security import require_admin
 from app.security.body_limit import BodySizeLimitMiddleware
+from app.security.early_auth import EarlyAuthMiddleware
 from app.security.mode import announce_auth_mode
 
 
@@ -37,7 +38,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Operations data: admin keys only (browsers may use HTTP Basic; see app/security/auth.py).
     app.include_router(metrics_router, dependencies=[Depends(require_admin)])
     app.include_router(status_page_router, dependencies=[Depends(require_admin)])
+    # Middleware, innermost first (each one added wraps the ones before it): bodies are
+    # read within their cap and deadline only after the caller is authenticated, and
+    # every response, refusals included, carries the request id.
+    app.add_middleware(BodySizeLimitMiddleware, settings=settings)
+    app.add_middleware(EarlyAuthMiddleware, settings=settings)
     install_observability(app, settings)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BYTES)
     install_error_handlers(app)
     return app

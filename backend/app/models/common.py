@@ -138,7 +138,7 @@ def normalise_skills(values: list[str]) -> list[str]:
     """
     seen: dict[str, None] = {}
     for raw in values:
-        skill = " ".join(single_line(raw).split()).lower()
+        skill = " ".join(raw.split()).lower()
         if not skill:
             continue
         if len(skill) > MAX_SKILL_CHARS:
@@ -153,7 +153,7 @@ def normalise_locations(values: list[str]) -> list[str]:
     """Trim and de-duplicate locations case-insensitively, keeping the first spelling."""
     seen: dict[str, str] = {}
     for raw in values:
-        location = " ".join(single_line(raw).split())
+        location = " ".join(raw.split())
         if not location:
             continue
         if len(location) > MAX_LOCATION_CHARS:
@@ -165,8 +165,12 @@ def normalise_locations(values: list[str]) -> list[str]:
 
 
 #: A request's skill list: normalised, at most MAX_SKILLS entries after de-duplication.
-SkillList = Annotated[list[str], Field(max_length=500), AfterValidator(normalise_skills)]
-LocationList = Annotated[list[str], Field(max_length=200), AfterValidator(normalise_locations)]
+SkillList = Annotated[
+    list[Annotated[str, SingleLine]], Field(max_length=500), AfterValidator(normalise_skills)
+]
+LocationList = Annotated[
+    list[Annotated[str, SingleLine]], Field(max_length=200), AfterValidator(normalise_locations)
+]
 
 ItemT = TypeVar("ItemT")
 

@@ -4,6 +4,7 @@ Why it exists: the resilience promises (failover, circuit breakers, hedging, the
 deadline) are only worth something if they hold at the HTTP edge; the chaos suite
 drives this endpoint. Provider trouble never surfaces as a bare 500:
 * every provider failed -> 503 with `Retry-After` and a typed JSON error body;
+* no provider configured -> 503 `ai_not_configured` without `Retry-After`;
 * a stream that fails after content -> an SSE `error` event with a typed error
   (never a silently truncated answer); a stream that fails before content -> the same
   503 JSON as a plain call, since nothing has been sent yet.
@@ -21,6 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from sse_starlette.sse import EventSourceResponse
 
+from app.ai.chains.served import run_config
 from app.ai.providers.errors import HybridProviderError, StreamInterruptedError
 from app.ai.providers.factory import get_llm_provider
 from app.api.ai_responses import StreamFlag, wants_stream
@@ -75,8 +77,17 @@ def _to_messages(request: CompletionRequest) -> list[BaseMessage]:
     return [_ROLES[m.role](content=m.content) for m in request.messages]
 
 
-_error_body = error_body
-_unavailable = unavailable_response
+#: Feature name of this route in usage reports, logs and metrics.
+FEATURE = "complete"
+
+
+def _error_body(error: BaseException, kind: str) -> dict[str, Any]:
+    return error_body(error, kind)
+
+
+def _unavailable(error: BaseException) -> JSONResponse:
+    """503: every provider failed (with Retry-After), or none is configured (without)."""
+    return unavailable_response(error)
 
 
 def _answer(content: str, meta: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +112,7 @@ async def complete(request: CompletionRequest, http: Request) -> Any:
     if wants_stream(http, request.stream):
         return await _stream(model, messages)
     try:
-        answer = await model.ainvoke(messages)
+        answer = await model.ainvoke(messages, config=run_config(FEATURE))
     except HybridProviderError as error:
         return _unavailable(error)
     meta = answer.response_metadata.get("hybrid", {})
@@ -116,7 +127,7 @@ async def _stream(model: Any, messages: list[BaseMessage]) -> Any:
     The first content chunk is awaited before the response starts, so a call that
     fails before any content still gets a proper 503 instead of a broken stream.
     """
-    chunks = model.astream(messages)
+    chunks = model.astream(messages, config=run_config(FEATURE))
     try:
         first = await anext(chunks)
     except StopAsyncIteration:
