@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from app.api.errors import install_error_handlers
+from app.api.openapi import install_openapi_limits
 from app.api.routes.health import router as health_router
 from app.api.routes.metrics import router as metrics_router
 from app.api.routes.status_page import router as status_page_router
@@ -45,4 +46,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(EarlyAuthMiddleware, settings=settings)
     install_observability(app, settings)
     install_error_handlers(app)
+    install_openapi_limits(app, settings)
     return app

@@ -14,8 +14,8 @@ new table from the old one's reflected columns, rows copied (which also seeds
 `sqlite_sequence` with the current maximum), old table dropped, new one renamed, indexes
 recreated. Alembic's batch mode does the same, but our engine runs SQLite with
 `foreign_keys=ON` (which cannot be switched off inside the migration's transaction), so
-dropping `documents` cascade-deletes its chunks: they are copied aside first and put
-back afterwards (the full-text triggers follow both steps). `document_chunks` itself
+dropping `documents` would cascade-delete its chunks: they are copied aside and deleted
+first, and put back afterwards (the full-text triggers follow both steps). `document_chunks` itself
 is left alone: its ids are the full-text index's rowids, and chunks are rebuilt
 whenever their document changes anyway.
 """
@@ -69,8 +69,10 @@ def upgrade() -> None:
     connection = op.get_bind()
     if connection.dialect.name != "sqlite":
         return
-    # Dropping `documents` cascades to its chunks: keep them aside meanwhile.
+    # Dropping `documents` would cascade to its chunks (and SQLite refuses a DROP whose
+    # cascade runs the full-text triggers: "table is locked"): keep them aside meanwhile.
     connection.exec_driver_sql("CREATE TEMP TABLE _chunks_aside AS SELECT * FROM document_chunks")
+    connection.exec_driver_sql("DELETE FROM document_chunks")
     for name in TABLES:
         _rebuild_with_autoincrement(connection, name)
     connection.exec_driver_sql("INSERT INTO document_chunks SELECT * FROM _chunks_aside")

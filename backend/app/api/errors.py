@@ -156,6 +156,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
 #: OpenAPI `responses=` of every AI route.
 AI_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "The client's AI rate limit (AI_RATE_LIMIT_PER_MINUTE) or concurrency cap "
+        "(AI_MAX_CONCURRENT_PER_CLIENT) is exhausted; see Retry-After.",
+        "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    },
+    502: {"description": "The provider's answer broke off and could not be completed "
+          "(`stream_interrupted`); streams report it as an SSE `error` event instead."},
     503: {
         "description": "Every AI provider failed and AI_DEGRADED_MODE is false; see Retry-After.",
         "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},

@@ -182,7 +182,6 @@ def _documented(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _documented("Missing, unknown or revoked API key", _ERROR_BODY),
     403: _documented("The key lacks the scope this route needs", _ERROR_BODY),
-    429: _documented("AI routes: the client's rate limit or concurrency cap is exhausted; "
-                     "see Retry-After", _ERROR_BODY),
-    503: _documented("A dependency (key store or AI providers) is unavailable", {"type": "object"}),
+    503: _documented("A dependency (the key store; on AI routes the providers) is unavailable",
+                     {"type": "object"}),
 }

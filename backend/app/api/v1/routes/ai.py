@@ -26,8 +26,9 @@ from app.ai.chains.served import run_config
 from app.ai.providers.errors import HybridProviderError, StreamInterruptedError
 from app.ai.providers.factory import get_llm_provider
 from app.api.ai_responses import StreamFlag, wants_stream
-from app.api.errors import error_body, unavailable_response
+from app.api.errors import AI_ERROR_RESPONSES, error_body, unavailable_response
 from app.models.common import no_nul
+from app.models.http import error_responses
 
 router = APIRouter(prefix="/ai", tags=["ai"])
 
@@ -103,7 +104,7 @@ def _answer(content: str, meta: dict[str, Any]) -> dict[str, Any]:
 @router.post(
     "/complete",
     response_model=CompletionResponse,
-    responses={503: {"description": "Every AI provider failed; see Retry-After"}},
+    responses={**error_responses(413), **AI_ERROR_RESPONSES},
 )
 async def complete(request: CompletionRequest, http: Request) -> Any:
     """Answer the conversation: JSON, or Server-Sent Events by the rule of `wants_stream`."""

@@ -86,7 +86,10 @@ def _owned(repository: ConversationRepository, conversation_id: str, caller: Pri
     return conversation
 
 
-@router.post("", status_code=201, response_model=ConversationOut, summary="Start a conversation")
+@router.post(
+    "", status_code=201, response_model=ConversationOut, summary="Start a conversation",
+    responses=error_responses(413),
+)
 def create_conversation(
     request: Request, session: SessionDep, body: ConversationCreate | None = None
 ) -> ConversationOut:
