@@ -233,6 +233,26 @@ class Settings(BaseSettings):
     AI_LEDGER_FLUSH_SECONDS: float = Field(default=1.0, description="Ledger background flush period.")
     METRICS_ENABLED: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
 
+    # --- Caching and quality (issue 15; docs/COSTS.md) ---
+    AI_PROMPT_CACHING: bool = Field(
+        default=True, description="Mark stable prompt prefixes with cache_control for Anthropic."
+    )
+    AI_RESPONSE_CACHE_ENABLED: bool = Field(
+        default=False, description="Serve repeated feature calls (same inputs, data, models) from a cache."
+    )
+    AI_RESPONSE_CACHE_TTL_SECONDS: float = Field(
+        default=3600.0, gt=0, description="Seconds a cached answer may be served."
+    )
+    AI_RESPONSE_CACHE_MAX_ENTRIES: int = Field(
+        default=10_000, ge=1, description="Most cached answers kept (oldest evicted first)."
+    )
+    AI_RESPONSE_CACHE_MAX_ENTRY_BYTES: int = Field(
+        default=262_144, ge=1, description="Answers larger than this (JSON bytes) are not cached."
+    )
+    AI_RESPONSE_CACHE_REDIS_URL: str | None = Field(
+        default=None, description="Redis for the response cache (unset: AI_STATE_REDIS_URL, else the DB)."
+    )
+
     # --- API security (issue 7; see docs/SECURITY.md) ---
     AUTH_MODE: str = Field(
         default="api-keys",

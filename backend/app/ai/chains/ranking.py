@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, SystemMessage
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy.orm import Session
 from sqlmodel import Session as ModelSession
 
-from app.ai.chains.served import DATA_RULE, ServedBy, run_config
+from app.ai.chains.served import DATA_RULE, ServedBy, run_config, stable_first
 from app.ai.providers.errors import ProviderError
 from app.ai.providers.factory import get_llm_provider
 from app.ai.providers.hybrid import HybridChatModel
@@ -235,7 +235,10 @@ async def rank_with_model(
         return Ranking([], ServedBy.local())
     messages: list[BaseMessage] = [
         SystemMessage(f"{instructions}\n{DATA_RULE}"),
-        HumanMessage(subject + "\n\nShortlist:\n" + "\n".join(e.summary for e in shortlist)),
+        stable_first(
+            subject, "Shortlist:\n" + "\n".join(e.summary for e in shortlist),
+            variable=f"Rank these {len(shortlist)} shortlisted items; return at most {n}.",
+        ),
     ]
     structured = structured_runnables.get(model, schema)
     try:

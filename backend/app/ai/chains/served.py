@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 
 from app.ai.providers.errors import ProviderError, describe
@@ -92,6 +92,19 @@ def data_block(tag: str, ident: object, text: str) -> str:
     """Wrap untrusted text as data: `<tag id=...>` with the closing tag neutralised inside."""
     safe = text.replace(f"</{tag}", f"</ {tag}")
     return f'<{tag} id="{ident}">\n{safe}\n</{tag}>'
+
+
+def stable_first(*stable: str, variable: str) -> HumanMessage:
+    """A user message laid out for provider prompt caches: the parts that repeat across
+    calls first (one text block each), the part that changes last.
+
+    Why: OpenAI caches the longest repeated prefix automatically and Anthropic caches up
+    to a marked block (`app/ai/providers/prompt_caching.py` marks the block before the
+    last one), so the question or the per-call options must come after the data.
+    """
+    blocks: list[str | dict[str, Any]] = [{"type": "text", "text": text} for text in stable if text]
+    blocks.append({"type": "text", "text": variable})
+    return HumanMessage(content=blocks)
 
 
 DATA_RULE = (

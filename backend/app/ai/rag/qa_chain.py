@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlmodel import Session
 
-from app.ai.chains.served import DATA_RULE, ServedBy, data_block, run_config
+from app.ai.chains.served import DATA_RULE, ServedBy, data_block, run_config, stable_first
 from app.ai.providers.errors import ProviderError
 from app.ai.providers.factory import get_llm_provider
 from app.ai.rag.retrieval import RetrievedChunk, retrieve
@@ -85,7 +85,7 @@ class QAChain:
         )
         messages: list[BaseMessage] = [
             SystemMessage(f"{INSTRUCTIONS}\n{DATA_RULE}"),
-            HumanMessage(f"{documents}\n\nQuestion: {question}"),
+            stable_first(documents, variable=f"Question: {question}"),
         ]
         model = get_llm_provider(settings=self.settings)
         schema = answer_schema([c.chunk_id for c in chunks])
