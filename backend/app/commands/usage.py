@@ -33,16 +33,21 @@ def _key(row: UsageRecord, grouping: str) -> str:
 
 
 def summarise(rows: Iterable[UsageRecord]) -> dict[str, list[dict[str, Any]]]:
-    """{grouping: [{key, calls, failed, failovers, input_tokens, output_tokens, cost_usd}]}."""
+    """{grouping: [{key, calls, failed, failovers, cache_hits, input_tokens, output_tokens,
+    cache_read_tokens, cache_write_tokens, cost_usd}]}; `cache_hits` are answers served by
+    the response cache (outcome `cached`, no provider call)."""
     totals: dict[str, dict[str, dict[str, Any]]] = {g: defaultdict(dict) for g in GROUPINGS}
     for row in rows:
         for grouping in GROUPINGS:
             entry = totals[grouping][_key(row, grouping)]
             entry["calls"] = entry.get("calls", 0) + 1
-            entry["failed"] = entry.get("failed", 0) + int(row.outcome != "ok")
+            entry["failed"] = entry.get("failed", 0) + int(row.outcome not in ("ok", "cached"))
             entry["failovers"] = entry.get("failovers", 0) + int(row.failover)
+            entry["cache_hits"] = entry.get("cache_hits", 0) + int(row.outcome == "cached")
             entry["input_tokens"] = entry.get("input_tokens", 0) + row.input_tokens
             entry["output_tokens"] = entry.get("output_tokens", 0) + row.output_tokens
+            entry["cache_read_tokens"] = entry.get("cache_read_tokens", 0) + row.cache_read_tokens
+            entry["cache_write_tokens"] = entry.get("cache_write_tokens", 0) + row.cache_write_tokens
             entry["cost_usd"] = entry.get("cost_usd", 0.0) + row.cost_usd
     return {
         grouping: [
@@ -78,6 +83,7 @@ def usage(args: argparse.Namespace, settings: Settings) -> int:
     print(f"AI usage over the last {args.days} days: {total:.6f} USD")
     for grouping in GROUPINGS:
         print(f"\nBy {grouping}:")
-        columns = [grouping, "calls", "failed", "failovers", "input_tokens", "output_tokens", "cost_usd"]
+        columns = [grouping, "calls", "failed", "failovers", "cache_hits", "input_tokens",
+                   "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd"]
         print(format_table(columns, [[e[c] for c in columns] for e in report[grouping]]))
     return 0

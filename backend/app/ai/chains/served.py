@@ -35,6 +35,12 @@ class ServedBy:
     latency_ms: float | None = None
     reason: str | None = None
     """Why the answer is degraded (secret-free), else None."""
+    cost_usd: float | None = None
+    """What the answer cost at list prices (0 when served from the response cache)."""
+    usage: dict[str, int] = field(default_factory=dict)
+    """Tokens: input (cached included), output, cache_read, cache_write."""
+    cached: bool = False
+    """True when the answer came from the response cache (no provider call)."""
 
     @classmethod
     def from_metadata(cls, meta: dict[str, Any] | None) -> ServedBy:
@@ -46,6 +52,8 @@ class ServedBy:
             failover=bool(meta.get("failover", False)),
             attempts=list(meta.get("attempts", [])),
             latency_ms=meta.get("latency_ms"),
+            cost_usd=meta.get("cost_usd"),
+            usage=dict(meta.get("usage") or {}),
         )
 
     @classmethod
@@ -77,6 +85,9 @@ class ServedBy:
             "attempts": self.attempts,
             "latency_ms": self.latency_ms,
             "degraded_reason": self.reason,
+            "cost_usd": self.cost_usd,
+            "usage": self.usage,
+            "cached": self.cached,
         }
 
 
