@@ -76,6 +76,8 @@ class RankedItem(Generic[ItemT]):
 class Ranking(Generic[ItemT]):
     items: list[RankedItem[ItemT]]
     served: ServedBy
+    complete: bool = True
+    """False when the model's answer did not parse (the local order filled it in)."""
 
 
 @dataclass(frozen=True)
@@ -247,7 +249,9 @@ async def rank_with_model(
         if not degraded_mode:
             raise
         return Ranking([local_item(e) for e in shortlist[:n]], ServedBy.degraded_by(error))
-    return Ranking(merge(shortlist, answer.get("parsed"), id_field, n), ServedBy.from_message(answer["raw"]))
+    parsed = answer.get("parsed")
+    served = ServedBy.from_message(answer["raw"])
+    return Ranking(merge(shortlist, parsed, id_field, n), served, complete=parsed is not None)
 
 
 class RankingChain(Generic[ItemT]):

@@ -43,6 +43,8 @@ class QAAnswer:
     served: ServedBy
     found: bool
     """False when nothing relevant was retrieved (the answer is "I don't know")."""
+    complete: bool = True
+    """False when the model's structured answer did not parse (its raw text is the answer)."""
 
 
 def answer_schema(chunk_ids: list[int]) -> type[BaseModel]:
@@ -123,7 +125,7 @@ class QAChain:
         served = ServedBy.from_message(result["raw"])
         parsed = result.get("parsed")
         if parsed is None:  # unparseable answer: keep the raw text, cite what it was given
-            return QAAnswer(str(result["raw"].text), chunks, served, True)
+            return QAAnswer(str(result["raw"].text), chunks, served, True, complete=False)
         cited = set(parsed.cited_chunk_ids)
         citations = [c for c in chunks if c.chunk_id in cited] or chunks[:1]
         return QAAnswer(str(parsed.answer), citations, served, True)
