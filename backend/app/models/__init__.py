@@ -22,6 +22,7 @@ from app.models.document import (
     DocumentUpdate,
 )
 from app.models.job import Job, JobCreate, JobRead, JobUpdate
+from app.models.skill_stat import SkillStat
 from app.models.usage import UsageRecord
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "MessageRole",
     "Page",
     "Seniority",
+    "SkillStat",
     "UsageRecord",
     "normalise_skills",
     "utcnow",
