@@ -51,7 +51,8 @@ class Lane:
 
     `skills_only`: match the subject's skills in the skills field (else any word
     anywhere); `text=False`: no text condition at all (the newest rows passing the
-    filters: what a subject sharing no word with anyone still gets). `levels`: allowed seniority values (None: any; `or_unset` also admits
+    filters: what a subject sharing no word with anyone still gets). `levels`: allowed
+    seniority values (None: any; `or_unset` also admits
     rows without one). `places`: jobs must be remote or in one of these location keys
     (`()`: remote only; None: anywhere). `remote`: jobs' remote flag must equal it.
     `on_site`: candidates must accept on-site work.
