@@ -248,6 +248,18 @@ class Settings(BaseSettings):
         default=4, ge=0, description="AI endpoint calls one client may have in flight (0: unlimited)."
     )
 
+    # --- Gateway (issue 16; see docs/API.md) ---
+    AI_ROUTES: str | None = Field(
+        default=None,
+        description='JSON: gateway route name -> ordered list of "provider" or "provider:model".',
+    )
+    GATEWAY_KEY_CACHE_SECONDS: float = Field(
+        default=2.0, ge=0, description="Seconds a gateway key lookup is cached (revocation delay)."
+    )
+    GATEWAY_MAX_REQUEST_BYTES: int = Field(
+        default=10_000_000, ge=1, description="Largest /v1 request body; larger ones get a 413."
+    )
+
     # --- AI features (issue 3) ---
     AI_DEGRADED_MODE: bool = Field(
         default=True,

@@ -38,3 +38,5 @@ class UsageRecord(SQLModel, table=True):
     strategy: str | None = Field(default=None, max_length=32)
     arm: str | None = Field(default=None, max_length=32)
     request_id: str | None = Field(default=None, max_length=64)
+    client: str | None = Field(default=None, max_length=100)
+    """Name of the API key the call was made with (gateway calls; issue 16)."""

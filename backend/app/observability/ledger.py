@@ -47,6 +47,7 @@ def row_for(record: CallRecord, now: datetime | None = None) -> dict[str, Any]:
         "strategy": record.strategy,
         "arm": record.arm,
         "request_id": str(request_id)[:64] if request_id else None,
+        "client": str(client)[:100] if (client := record.metadata.get("client")) else None,
     }
 
 
