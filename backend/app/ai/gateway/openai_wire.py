@@ -111,7 +111,10 @@ def parse_request(raw: Any) -> tuple[ChatRequest, bool]:
                 )
             )
     try:
-        messages = convert_to_messages(raw["messages"])
+        # OpenAI lets an assistant turn with tool calls omit `content`; LangChain wants it.
+        messages = convert_to_messages(
+            [m if m.get("content") is not None else {**m, "content": ""} for m in raw["messages"]]
+        )
     except (ValueError, TypeError, KeyError) as error:
         raise InvalidRequest(
             Failure(failures.INVALID, 400, f"messages: {error}", "invalid_value", "messages")
