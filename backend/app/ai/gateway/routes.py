@@ -15,13 +15,11 @@ pulling LiteLLM in for a dictionary lookup is the weight this gateway exists to 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from app.core.config import ConfigError, Settings
-
-DEFAULT_ROUTE = "default"
+from app.core.config import Settings
+from app.core.settings.gateway import DEFAULT_ROUTE
 
 #: Model families of the built-in providers, for bare model names not configured anywhere.
 _FAMILIES: Mapping[str, tuple[str, ...]] = {
@@ -55,40 +53,12 @@ class UnknownModelError(LookupError):
     """The request named no route, provider or model this gateway knows (404)."""
 
 
-def parse_routes(text: str | None, provider_names: Sequence[str]) -> dict[str, tuple[Target, ...]]:
-    """`AI_ROUTES` parsed and checked; ConfigError naming the setting otherwise."""
-    if not text or not text.strip():
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise ConfigError(
-            f"AI_ROUTES is not valid JSON ({error}); allowed values: a JSON object "
-            'of route name -> list of "provider" or "provider:model"'
-        ) from None
-    if not isinstance(data, dict):
-        raise ConfigError(
-            'AI_ROUTES must be a JSON object of route name -> list of "provider" or "provider:model"'
-        )
-    routes: dict[str, tuple[Target, ...]] = {}
-    for name, entries in data.items():
-        if not isinstance(name, str) or not name.strip() or name == DEFAULT_ROUTE:
-            raise ConfigError(f"AI_ROUTES: route name {name!r} is empty or reserved ('default')")
-        if not isinstance(entries, list) or not entries or not all(isinstance(e, str) for e in entries):
-            raise ConfigError(
-                f'AI_ROUTES[{name!r}] must be a non-empty list of "provider" or "provider:model" strings'
-            )
-        targets = []
-        for entry in entries:
-            target = split_target(entry)
-            if target is None or target.provider not in provider_names:
-                raise ConfigError(
-                    f"AI_ROUTES[{name!r}]: {entry!r} names no provider; allowed values: "
-                    f"{', '.join(provider_names)} (optionally ':model')"
-                )
-            targets.append(target)
-        routes[name] = tuple(targets)
-    return routes
+def parse_routes(routes: Mapping[str, Sequence[str]]) -> dict[str, tuple[Target, ...]]:
+    """`settings.gateway_routes` (checked at start-up by the settings) as targets."""
+    return {
+        name: tuple(t for e in entries if (t := split_target(e)) is not None)
+        for name, entries in routes.items()
+    }
 
 
 def split_target(text: str) -> Target | None:
@@ -109,7 +79,7 @@ class RouteTable:
         self.providers = tuple(settings.provider_names())
         self.routes: dict[str, tuple[Target, ...]] = {
             DEFAULT_ROUTE: tuple(Target(name) for name in default_chain),
-            **parse_routes(getattr(settings, "AI_ROUTES", None), self.providers),
+            **parse_routes(settings.gateway_routes),
         }
         self.configured_models: dict[str, str] = {}
         self.provider_models: dict[str, str] = {}

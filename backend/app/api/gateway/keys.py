@@ -69,7 +69,7 @@ class KeyGate:
     def __init__(self, settings: Settings, limiter: ClientLimiter) -> None:
         self.settings = settings
         self.limiter = limiter
-        self.ttl = float(getattr(settings, "GATEWAY_KEY_CACHE_SECONDS", 2.0))
+        self.ttl = settings.GATEWAY_KEY_CACHE_SECONDS
         self._cache: dict[str, tuple[float, VirtualKey | None]] = {}
         self._lock = threading.Lock()
         self.spend: SpendStore = (

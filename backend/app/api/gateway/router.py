@@ -33,9 +33,6 @@ from app.security.rate_limit import limiter_for
 
 router = APIRouter(prefix="/v1", tags=["gateway"])
 
-#: Largest gateway request body read (bytes); larger ones get a 413 in the wire's format.
-DEFAULT_MAX_BODY = 10_000_000
-
 
 @dataclass(frozen=True, slots=True)
 class Wire:
@@ -139,7 +136,7 @@ async def _serve(request: Request, wire: Wire) -> Response:
     lease = None
     try:
         key = await gate.authenticate(request.headers.get("authorization"), request.headers.get("x-api-key"))
-        limit = int(getattr(gateway.settings, "GATEWAY_MAX_REQUEST_BYTES", DEFAULT_MAX_BODY))
+        limit = gateway.settings.GATEWAY_MAX_REQUEST_BYTES
         chat, include_usage = wire.parse(await _read(request, limit))
         _check_routes(key, chat)
         try:
