@@ -30,7 +30,10 @@ SERVER_TIMEOUT = 400
 
 BACKEND = Path(__file__).resolve().parents[2]
 
-ROUTES = {"cheap": ["anthropic:claude-3-5-haiku-20241022", "openai:gpt-4o-mini"], "claude-first": ["anthropic", "openai"]}
+ROUTES = {
+    "cheap": ["anthropic:claude-3-5-haiku-20241022", "openai:gpt-4o-mini"],
+    "claude-first": ["anthropic", "openai"],
+}
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,9 @@ def _create_keys(url: str) -> tuple[str, str, str]:
     with session_scope(url) as session:
         key = create_api_key(session, "web-frontend", "user", rate_limit_per_minute=0, max_concurrent=0)
         limited = create_api_key(session, "notebook", "user", routes=["cheap"], rate_limit_per_minute=2)
-        budget = create_api_key(session, "go-worker", "user", daily_budget_usd=0.0000001, rate_limit_per_minute=0)
+        budget = create_api_key(
+            session, "go-worker", "user", daily_budget_usd=0.0000001, rate_limit_per_minute=0
+        )
     return key.key, limited.key, budget.key
 
 
@@ -73,7 +78,11 @@ def gateway(
 ) -> Iterator[Gateway]:
     database = tmp_path_factory.mktemp("gateway") / "gateway.db"
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AI_", "OPENAI_", "ANTHROPIC_", "GEMINI_"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AI_", "OPENAI_", "ANTHROPIC_", "GEMINI_"))
+        },
         "DATABASE_URL": f"sqlite:///{database}",
         "AUTH_MODE": "api-keys",
         "OPENAI_API_KEY": "sk-gateway-openai",
@@ -95,7 +104,10 @@ def gateway(
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        cwd=BACKEND, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=BACKEND,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -116,6 +128,8 @@ def gateway(
 
 
 @pytest.fixture
-def emulators(openai_emulator: RunningEmulator, anthropic_emulator: RunningEmulator) -> tuple[RunningEmulator, RunningEmulator]:
+def emulators(
+    openai_emulator: RunningEmulator, anthropic_emulator: RunningEmulator
+) -> tuple[RunningEmulator, RunningEmulator]:
     """(openai, anthropic) emulators, reset for this test."""
     return openai_emulator, anthropic_emulator

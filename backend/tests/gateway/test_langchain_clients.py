@@ -41,7 +41,9 @@ def chat_anthropic(gateway: Gateway, model: str = "default") -> ChatAnthropic:
 
 
 @pytest.mark.parametrize("make", [chat_openai, chat_anthropic])
-def test_invoke_and_stream_healthy(gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], make) -> None:
+def test_invoke_and_stream_healthy(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], make
+) -> None:
     model = make(gateway)
     answer = model.invoke("hello there")
     assert answer.text == OPENAI_ANSWER
@@ -53,7 +55,9 @@ def test_invoke_and_stream_healthy(gateway: Gateway, emulators: tuple[RunningEmu
 
 
 @pytest.mark.parametrize("make", [chat_openai, chat_anthropic])
-def test_primary_failing_before_first_token(gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], make) -> None:
+def test_primary_failing_before_first_token(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], make
+) -> None:
     openai_emulator, _ = emulators
     openai_emulator.faults.set_default(Fault(status=500))
     model = make(gateway)
@@ -62,7 +66,9 @@ def test_primary_failing_before_first_token(gateway: Gateway, emulators: tuple[R
 
 
 @pytest.mark.parametrize("make", [chat_openai, chat_anthropic])
-def test_tools_and_structured_output(gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], make) -> None:
+def test_tools_and_structured_output(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], make
+) -> None:
     for route in ("default", "claude-first"):
         model = make(gateway, route)
         call = model.bind_tools([get_weather], tool_choice="get_weather").invoke("weather in Paris?")
@@ -88,7 +94,9 @@ async def test_async_mid_stream_failure_is_an_error_not_a_short_answer(
 
 
 @pytest.mark.parametrize("make", [chat_openai, chat_anthropic])
-def test_everything_down_raises_the_sdk_error(gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], make) -> None:
+def test_everything_down_raises_the_sdk_error(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], make
+) -> None:
     for emulator in emulators:
         emulator.faults.set_default(Fault(status=500))
     with pytest.raises((openai.InternalServerError, Exception)) as caught:

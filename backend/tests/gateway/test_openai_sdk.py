@@ -35,7 +35,9 @@ def client(gateway: Gateway) -> openai.OpenAI:
     return openai.OpenAI(base_url=gateway.openai_base, api_key=gateway.key, max_retries=0, timeout=30)
 
 
-def test_sync_create_healthy_says_who_served(gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]) -> None:
+def test_sync_create_healthy_says_who_served(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]
+) -> None:
     raw = client(gateway).chat.completions.with_raw_response.create(model="default", messages=HELLO)
     completion = raw.parse()
     assert completion.object == "chat.completion"
@@ -68,8 +70,12 @@ def test_primary_failing_before_first_token_gets_whole_answer_from_fallback(
     assert text == ANTHROPIC_ANSWER
 
 
-async def test_async_create_and_stream_with_usage(gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]) -> None:
-    async with openai.AsyncOpenAI(base_url=gateway.openai_base, api_key=gateway.key, max_retries=0) as aclient:
+async def test_async_create_and_stream_with_usage(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]
+) -> None:
+    async with openai.AsyncOpenAI(
+        base_url=gateway.openai_base, api_key=gateway.key, max_retries=0
+    ) as aclient:
         completion = await aclient.chat.completions.create(model="anthropic", messages=HELLO)
         assert completion.choices[0].message.content == ANTHROPIC_ANSWER
         stream = await aclient.chat.completions.create(
@@ -83,23 +89,34 @@ async def test_async_create_and_stream_with_usage(gateway: Gateway, emulators: t
 
 
 @pytest.mark.parametrize("route", ["default", "claude-first"])
-def test_tools_round_trip_through_either_provider(gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], route: str) -> None:
+def test_tools_round_trip_through_either_provider(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], route: str
+) -> None:
     sdk = client(gateway)
     question = [{"role": "user", "content": "What is the weather in Paris? Use get_weather."}]
-    first = sdk.chat.completions.create(model=route, messages=question, tools=[WEATHER_TOOL], tool_choice="required")
+    first = sdk.chat.completions.create(
+        model=route, messages=question, tools=[WEATHER_TOOL], tool_choice="required"
+    )
     choice = first.choices[0]
     assert choice.finish_reason == "tool_calls"
     call = choice.message.tool_calls[0]
     assert call.function.name == "get_weather" and "city" in call.function.arguments
-    follow_up = [*question, choice.message.model_dump(exclude_none=True),
-                 {"role": "tool", "tool_call_id": call.id, "content": "18 degrees and sunny"}]
+    follow_up = [
+        *question,
+        choice.message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": "18 degrees and sunny"},
+    ]
     second = sdk.chat.completions.create(model=route, messages=follow_up, tools=[WEATHER_TOOL])
     assert "18 degrees and sunny" in (second.choices[0].message.content or "")
 
 
-def test_stream_helper_accumulates_tool_calls_served_by_anthropic(gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]) -> None:
+def test_stream_helper_accumulates_tool_calls_served_by_anthropic(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]
+) -> None:
     with client(gateway).chat.completions.stream(
-        model="claude-first", messages=[{"role": "user", "content": "call get_weather for Paris"}], tools=[WEATHER_TOOL]
+        model="claude-first",
+        messages=[{"role": "user", "content": "call get_weather for Paris"}],
+        tools=[WEATHER_TOOL],
     ) as stream:
         final = stream.get_final_completion()
     assert final.model == "claude-3-5-sonnet-20241022"
@@ -109,19 +126,27 @@ def test_stream_helper_accumulates_tool_calls_served_by_anthropic(gateway: Gatew
 
 
 @pytest.mark.parametrize("route", ["default", "claude-first"])
-def test_structured_output_parse(gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], route: str) -> None:
+def test_structured_output_parse(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], route: str
+) -> None:
     completion = client(gateway).chat.completions.parse(
-        model=route, messages=[{"role": "user", "content": "Weather in Oslo as JSON"}], response_format=CityWeather
+        model=route,
+        messages=[{"role": "user", "content": "Weather in Oslo as JSON"}],
+        response_format=CityWeather,
     )
     parsed = completion.choices[0].message.parsed
     assert isinstance(parsed, CityWeather)
     json_mode = client(gateway).chat.completions.create(
-        model=route, messages=[{"role": "user", "content": "JSON please"}], response_format={"type": "json_object"}
+        model=route,
+        messages=[{"role": "user", "content": "JSON please"}],
+        response_format={"type": "json_object"},
     )
     assert json_mode.choices[0].message.content.strip().startswith("{")
 
 
-def test_stream_failing_mid_way_never_ends_cleanly(gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]) -> None:
+def test_stream_failing_mid_way_never_ends_cleanly(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]
+) -> None:
     openai_emulator, _ = emulators
     openai_emulator.faults.push(Fault(stream_error_after=2, times=1))
     received: list[str] = []
