@@ -7,6 +7,7 @@ differently configured apps in one process; `app` is the module-level instance u
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app.api.errors import install_error_handlers
 from app.api.routes.health import router as health_router
@@ -26,7 +27,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL)
     announce_auth_mode(settings)
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the fastapi-offline package's files,
+    # not from a CDN: they work on a machine (or behind a firewall) with no internet.
+    app: FastAPI = FastAPIOffline(
         title=settings.PROJECT_NAME,
         description="AI backend of a job-matching platform, served by OpenAI and Anthropic in tandem.",
         version="0.1.0",
