@@ -39,7 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router, prefix=settings.API_V1_STR)
     # Operations data: admin keys only (browsers may use HTTP Basic; see app/security/auth.py).
     app.include_router(metrics_router, dependencies=[Depends(require_admin)])
-    app.include_router(status_page_router, dependencies=[Depends(require_admin)])
+    # The status page is static and holds no data: it signs in to the admin-only
+    # /api/v1/ai/status itself (see app/api/routes/status_page.py).
+    app.include_router(status_page_router)
     install_observability(app, settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BYTES)
     install_error_handlers(app)
