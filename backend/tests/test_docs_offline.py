@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from app.core.config import load_settings
 from app.main import create_app
 from tests.support.browser import dump_dom
+from tests.support.serving import serving
 
 ASSET = re.compile(r'(?:src|href)="([^"]+)"')
 
@@ -38,20 +35,8 @@ def test_docs_pages_load_every_asset_from_the_service(clean_env: None, tmp_path:
 
 @pytest.fixture
 def served(clean_env: None, tmp_path: Path) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    app = create_app(_app_settings(tmp_path))  # type: ignore[arg-type]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(_app_settings(tmp_path))) as base_url:  # type: ignore[arg-type]
+        yield base_url
 
 
 def test_swagger_ui_and_redoc_render_the_api_in_a_browser(served: str, tmp_path: Path) -> None:

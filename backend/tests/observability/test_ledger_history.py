@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
 
 from app.ai.providers.factory import get_llm_provider
 from app.ai.providers.observers import CallRecord
 from app.core.config import Settings
-from app.db import dispose_engines, get_engine, upgrade
+from app.db import get_engine
 from app.main import create_app
 from app.observability.ledger import UsageLedger
 from emulators import Fault, RunningEmulator
@@ -24,37 +20,16 @@ def _calls(history: list[dict[str, Any]], provider: str) -> int:
     return sum(bucket["providers"].get(provider, {}).get("calls", 0) for bucket in history)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'history.db'}"
-        upgrade(url)
-        yield url
-        return
-    schema = f"tandem_history_{uuid.uuid4().hex[:10]}"  # a schema of its own on the shared server
-    admin = sa.create_engine(request.getfixturevalue("postgres_url"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(admin.url).update_query_dict({"options": f"-csearch_path={schema}"})
-    rendered = url.render_as_string(hide_password=False)
-    upgrade(rendered)
-    yield rendered
-    dispose_engines()
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
-
-
 def test_history_survives_a_restart_and_adds_up_every_worker(
-    ledger_url: str, emulator_settings: Callable[..., Settings], openai_emulator: RunningEmulator
+    ledger_db_url: str, emulator_settings: Callable[..., Settings], openai_emulator: RunningEmulator
 ) -> None:
-    settings = emulator_settings(DATABASE_URL=ledger_url, AI_LEDGER_FLUSH_SECONDS=0.05, AI_REQUEST_TIMEOUT=1.0)
+    settings = emulator_settings(DATABASE_URL=ledger_db_url, AI_LEDGER_FLUSH_SECONDS=0.05, AI_REQUEST_TIMEOUT=1.0)
     model = get_llm_provider(settings=settings)
     with TestClient(create_app(settings)):  # the first process: two calls, then it stops
         model.invoke("hello")
         openai_emulator.faults.push(Fault(status=503, times=1))
         model.invoke("hello")
-    other_worker = UsageLedger(get_engine(ledger_url))  # another process's ledger, same database
+    other_worker = UsageLedger(get_engine(ledger_db_url))  # another process's ledger, same database
     other_worker.on_call(CallRecord("ok", "gemini", "gemini-2.5-flash", False, "priority", 250.0, ()))
     other_worker.close()
     with TestClient(create_app(settings)) as client:  # after the restart

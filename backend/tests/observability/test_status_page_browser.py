@@ -7,16 +7,13 @@ failure (scripts/start-services.sh installs it). The history comes from the usag
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlmodel import Session
 
 from app.ai.providers.factory import get_llm_provider
@@ -27,14 +24,9 @@ from app.models.usage import UsageRecord
 from app.security import create_api_key
 from emulators import Fault, RunningEmulator
 from tests.support.browser import Page, chromium
+from tests.support.serving import serving
 
 CHARTS = ("chart-latency", "chart-failovers", "chart-spend")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _seed_history(url: str, minutes: int = 5) -> None:
@@ -54,30 +46,18 @@ def _seed_history(url: str, minutes: int = 5) -> None:
 
 @pytest.fixture
 def serve(emulator_settings: Callable[..., Settings], tmp_path: Path) -> Iterator[Callable[..., str]]:
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+    """`serve(**settings)`: the app on a real server, its ledger on the test's SQLite file."""
+    with ExitStack() as servers:
 
-    def start(**overrides: Any) -> str:
-        settings = emulator_settings(
-            DATABASE_URL=f"sqlite:///{tmp_path / 'status.db'}", AI_LEDGER_FLUSH_SECONDS=0.05,
-            AI_REQUEST_TIMEOUT=0.5, **overrides,
-        )
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                               log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        deadline = time.monotonic() + 20
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        return f"http://127.0.0.1:{port}"
+        def start(**overrides: Any) -> str:
+            settings = emulator_settings(
+                DATABASE_URL=f"sqlite:///{tmp_path / 'status.db'}", AI_LEDGER_FLUSH_SECONDS=0.05,
+                AI_REQUEST_TIMEOUT=0.5, **overrides,
+            )
+            return servers.enter_context(serving(create_app(settings)))
 
-    init_db(f"sqlite:///{tmp_path / 'status.db'}")
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
+        init_db(f"sqlite:///{tmp_path / 'status.db'}")
+        yield start
 
 
 @pytest.fixture
