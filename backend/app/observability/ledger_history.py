@@ -7,8 +7,9 @@ provider), so the page's poll costs one indexed range query, not a scan of raw r
 
 Figures per minute and provider (the provider that answered; failed attempts count
 against the provider that failed, see `app/models/usage.py`):
-* `calls`: finished calls; `failovers`: of those, answered after another provider failed;
-* `errors`: failed attempts plus calls that got no answer;
+* `calls`: finished calls to a provider (response-cache hits are not calls);
+  `failovers`: of those, answered after another provider failed;
+* `errors`: failed attempts plus calls that got no answer (a caller who left is none);
 * `latency_ms`: mean whole-call latency, from the call's start to its complete answer,
   retries and failover included (failed attempts excluded);
 * `cost_usd`: spend at list prices.
@@ -20,13 +21,17 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, func, literal_column, select
+from sqlalchemy import Integer, case, cast, func, literal_column, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.models.usage import ATTEMPT_OUTCOME_PREFIX, UsageRecord
 
 _T = UsageRecord.__table__.c  # type: ignore[attr-defined]
+#: Call outcomes that mean no answer came from any provider.
+FAILED_OUTCOMES = ("failed", "interrupted", "not_configured")
+#: Ledger rows that are not a call to a provider: response-cache hits.
+NOT_PROVIDER_CALLS = ("cached",)
 
 
 def _minute(dialect: str) -> ColumnElement[Any]:
@@ -46,15 +51,16 @@ def ledger_history(engine: Engine, minutes: int = 60, now: float | None = None) 
     since = datetime.fromtimestamp(now if now is not None else time.time(), UTC) - timedelta(minutes=minutes)
     minute = _minute(engine.dialect.name).label("minute")
     attempt = _T.outcome.like(ATTEMPT_OUTCOME_PREFIX + "%")
-    calls = func.sum(case((attempt, 0), else_=1))
+    not_a_call = or_(attempt, _T.outcome.in_(NOT_PROVIDER_CALLS))
+    calls = func.sum(case((not_a_call, 0), else_=1))
     query = (
         select(
             minute,
             _T.provider,
             calls.label("calls"),
-            func.sum(case((attempt, 0), (_T.failover, 1), else_=0)).label("failovers"),
-            func.sum(case((attempt, 1), (_T.outcome != "ok", 1), else_=0)).label("errors"),
-            func.sum(case((attempt, 0), else_=_T.latency_ms)).label("latency_ms_sum"),
+            func.sum(case((not_a_call, 0), (_T.failover, 1), else_=0)).label("failovers"),
+            func.sum(case((attempt, 1), (_T.outcome.in_(FAILED_OUTCOMES), 1), else_=0)).label("errors"),
+            func.sum(case((not_a_call, 0), else_=_T.latency_ms)).label("latency_ms_sum"),
             func.sum(_T.cost_usd).label("cost_usd"),
         )
         .where(_T.created_at >= since)
