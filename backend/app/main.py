@@ -7,6 +7,7 @@ differently configured apps in one process; `app` is the module-level instance u
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app.ai.cache import build_response_cache
 from app.api.errors import install_error_handlers
@@ -28,7 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL)
     announce_auth_mode(settings)
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the fastapi-offline package's files,
+    # not from a CDN: they work on a machine (or behind a firewall) with no internet.
+    app: FastAPI = FastAPIOffline(
         title=settings.PROJECT_NAME,
         description="AI backend of a job-matching platform, served by OpenAI and Anthropic in tandem.",
         version="0.1.0",
@@ -40,7 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_gateway(app, settings)  # /v1: OpenAI- and Anthropic-compatible endpoints
     # Operations data: admin keys only (browsers may use HTTP Basic; see app/security/auth.py).
     app.include_router(metrics_router, dependencies=[Depends(require_admin)])
-    app.include_router(status_page_router, dependencies=[Depends(require_admin)])
+    # The status page is static and holds no data: it signs in to the admin-only
+    # /api/v1/ai/status itself (see app/api/routes/status_page.py).
+    app.include_router(status_page_router)
     install_observability(app, settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BYTES)
     install_error_handlers(app)
