@@ -32,12 +32,15 @@ from app.security.policy import api_path
 class BodySizeLimitMiddleware:
     """Read each request body within its size cap and deadline, then replay it to the app."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, exempt_prefixes: tuple[str, ...] = ()) -> None:
+        """`exempt_prefixes`: paths whose routes read and cap their own bodies (the gateway
+        answers its 413 in the caller's wire format, after authenticating the key)."""
         self.app = app
         self.settings = settings
+        self.exempt_prefixes = exempt_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or str(scope["path"]).startswith(self.exempt_prefixes):
             await self.app(scope, receive, send)
             return
         path = api_path(scope["path"], scope.get("root_path", ""), self.settings.API_V1_STR)
