@@ -51,7 +51,8 @@ def test_job_crud(client: TestClient) -> None:
     assert client.delete(f"/api/v1/jobs/{job['id']}").status_code == 204
     missing = client.get(f"/api/v1/jobs/{job['id']}")
     assert missing.status_code == 404
-    assert missing.json() == {"detail": f"Job {job['id']} not found"}
+    assert missing.json() == {"detail": f"Job {job['id']} not found",
+                              "request_id": missing.headers["x-request-id"]}
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from emulators import Fault, RunningEmulator
 from tests.features.conftest import sse_events
+from tests.support.serving import wait_until_serving
 
 BACKEND = Path(__file__).resolve().parents[2]
 
@@ -48,16 +48,7 @@ def server(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code < 500:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, "server exited at start-up"
-            assert time.monotonic() < deadline, "server did not start within 30 s"
-            time.sleep(0.2)
+        wait_until_serving(process, base, 30)
         yield base
     finally:
         process.terminate()

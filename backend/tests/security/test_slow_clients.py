@@ -25,6 +25,7 @@ from app.db import init_db, session_scope
 from app.models import JobCreate
 from app.repositories import JobRepository
 from app.security import create_api_key
+from tests.support.serving import wait_until_serving
 
 BACKEND = Path(__file__).resolve().parents[2]
 DEADLINE = 1.0
@@ -71,16 +72,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     running = Server("127.0.0.1", port, key)
     try:
-        deadline = time.monotonic() + 120  # imports alone take 30 s+ on a loaded machine
-        while True:
-            try:
-                if httpx.get(f"{running.base}/health", timeout=1).status_code < 500:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, "server exited at start-up"
-            assert time.monotonic() < deadline, "server did not start within 120 s"
-            time.sleep(0.2)
+        wait_until_serving(process, running.base, 120)  # imports alone take 30 s+ on a loaded machine
         yield running
     finally:
         process.terminate()

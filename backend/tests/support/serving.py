@@ -1,13 +1,16 @@
-"""A real uvicorn server in a thread, for tests whose client is a browser or another process."""
+"""Real servers for tests: uvicorn in a thread (`serving`), or waiting for a server process
+the test started with `python -m app.cli serve` (`wait_until_serving`)."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -30,3 +33,17 @@ def serving(app: FastAPI, start_timeout: float = 20.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def wait_until_serving(process: subprocess.Popen[bytes], base: str, seconds: float) -> None:
+    """Return once `base`/health answers; fail if the process exits or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None, "server exited at start-up"
+        assert time.monotonic() < deadline, f"server did not start within {seconds:g} s"
+        time.sleep(0.2)
