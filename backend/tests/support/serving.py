@@ -1,13 +1,15 @@
-"""A real uvicorn server in a thread, for tests whose client is a browser or another process."""
+"""Real servers for tests whose client is a browser or another process: in a thread, or a process's."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -30,3 +32,18 @@ def serving(app: FastAPI, start_timeout: float = 20.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def wait_until_healthy(base_url: str, process: subprocess.Popen[str], timeout: float) -> None:
+    """Poll `GET /health` of a server `process` started until it answers 200 (or fail clearly)."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=1) as http:
+        while True:
+            try:
+                if http.get(f"{base_url}/health").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, "server exited at start-up"
+            assert time.monotonic() < deadline, f"server did not start within {timeout:.0f} s"
+            time.sleep(0.2)
