@@ -188,9 +188,12 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     workers = 1 if args.reload else args.workers
     print(f"serving on http://{args.host}:{args.port} with {workers} worker"
           f"{'s' if workers > 1 else ''} (API docs at /docs)", flush=True)
+    from app.security.slow_clients import PROTOCOL_PATH
+
+    # Our protocol: uvicorn's httptools one plus a header deadline (slow clients are cut).
     uvicorn.run(
         "app.main:create_app", factory=True, host=args.host, port=args.port, reload=args.reload,
-        workers=workers,
+        workers=workers, http=PROTOCOL_PATH,
     )
     return 0
 
