@@ -1,6 +1,12 @@
-"""Replay a day of realistic AI traffic through `priority` and `cost` routing; compare spend.
+"""Replay a day of AI traffic through `priority` and `cost` routing, then with prompt
+caching and the response cache; compare spend at equal availability.
 
     cd backend && .venv/bin/python benchmarks/simulate_costs.py [--calls 20000] [--seed 7]
+
+Part 1 (routing only) uses the size distribution below with no repetition. Part 2
+replays feature traffic with realistic repetition and stable prompt prefixes
+(`benchmarks/cost_traffic.py` states it) through: priority, cost routing, + provider
+prompt caching (OpenAI automatic, Anthropic breakpoints), + the response cache.
 
 Traffic (stated, seeded): calls spread over 24 h; prompt tokens log-normal (median 900,
 sigma 0.9, clipped 20..30k: short chats to long resume+job prompts), answer tokens
@@ -21,6 +27,7 @@ import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from langchain_core.messages import HumanMessage
 
@@ -33,6 +40,8 @@ from app.ai.providers.registry import get_adapter
 from app.ai.providers.routing import CallContext, PriorityStrategy, RoutingStrategy
 from app.ai.providers.strategies import CostStrategy
 from app.core.config import load_settings
+from benchmarks.cost_traffic import PromptCacheSim, ResponseCacheSim
+from benchmarks.cost_traffic import make_traffic as make_feature_traffic
 
 SCENARIOS = {
     # name: (primary, OPENAI_MODEL, ANTHROPIC_MODEL)
@@ -92,24 +101,113 @@ def replay(strategy: RoutingStrategy, members: list[Member], traffic: list[Call]
     return cost, answered, failovers
 
 
+def replay_features(strategy: RoutingStrategy, members: list[Member], traffic: list[Any],
+                    prices: PriceTable, prompt_cache: bool, response_cache: bool,
+                    ttl: float = 3600.0) -> dict[str, Any]:
+    """Feature traffic: cost, answered calls, failovers, response-cache hits, cached input share."""
+    provider_cache, answers = PromptCacheSim(), ResponseCacheSim(ttl)
+    cost, answered, failovers, hits, cached_tokens, input_tokens = Decimal(0), 0, 0, 0, 0, 0
+    for call in traffic:
+        if response_cache and answers.hit(call, ()):
+            answered += 1
+            hits += 1
+            continue
+        context = CallContext([HumanMessage("x" * (call.input_tokens * 4))])
+        for index, member in enumerate(strategy.order(members, context)):
+            roll = call.rolls[0 if member.name == "openai" else 1]
+            if roll < failure_probability(member.name, call.second):
+                continue
+            usage: dict[str, Any] = (
+                provider_cache.usage(member.name, member.model_name, call) if prompt_cache
+                else {"input_tokens": call.input_tokens, "output_tokens": call.feature.output}
+            )
+            cost += prices.cost_of(member.model_name, usage) or Decimal(0)
+            input_tokens += call.input_tokens
+            cached_tokens += int((usage.get("input_token_details") or {}).get("cache_read", 0))
+            answered += 1
+            failovers += index > 0
+            if response_cache:
+                answers.store(call, ())
+            break
+    return {"cost": cost, "answered": answered, "failovers": failovers, "hits": hits,
+            "cached_share": cached_tokens / input_tokens if input_tokens else 0.0}
+
+
+def repeat_share(traffic: list[Any], ttl: float = 3600.0) -> float:
+    """Share of cacheable-feature calls that exactly repeat one made within `ttl` seconds."""
+    seen: dict[tuple[object, ...], float] = {}
+    repeats = eligible = 0
+    for call in traffic:
+        if not call.feature.cacheable:
+            continue
+        eligible += 1
+        last = seen.get(call.response_key)
+        repeats += last is not None and call.second - last <= ttl
+        seen[call.response_key] = call.second
+    return repeats / eligible if eligible else 0.0
+
+
+REALISTIC_SCENARIOS = {
+    "gpt-4o primary, claude-3-5-sonnet fallback (brief default)": SCENARIOS[
+        "gpt-4o primary, claude-3-5-sonnet fallback (brief default)"],
+    "gpt-4o primary, claude-3-5-haiku fallback (cross-tier)": SCENARIOS[
+        "gpt-4o primary, claude-3-5-haiku fallback"],
+    "claude-3-5-sonnet primary, gpt-4o-mini fallback (cross-tier)": SCENARIOS[
+        "claude-3-5-sonnet primary, gpt-4o-mini fallback"],
+}
+
+
+def run_realistic(calls: int, seed: int, repetition: str, ttl: float) -> None:
+    traffic = make_feature_traffic(calls, seed, repetition)
+    prices = PriceTable(DEFAULT_PRICES)
+    share = repeat_share(traffic, ttl)
+    print(f"\nPart 2: {calls} feature calls, {repetition} repetition (benchmarks/cost_traffic.py): "
+          f"{share:.1%} of cacheable calls repeat one made within the response-cache TTL ({ttl:g} s)")
+    header = (f"{'scenario':<62} {'levers':<32} {'cost USD':>9} {'vs priority':>11} "
+              f"{'availability':>12} {'cache hits':>10} {'cached input':>12}")
+    print(header)
+    print("-" * len(header))
+    for name, (primary, openai_model, anthropic_model) in REALISTIC_SCENARIOS.items():
+        members, settings = _members(primary, openai_model, anthropic_model)
+        cost_strategy = CostStrategy(prices, settings.AI_COST_OUTPUT_TOKENS)
+        rows = [
+            ("priority", PriorityStrategy(), False, False),
+            ("cost routing", cost_strategy, False, False),
+            ("cost routing + prompt caching", cost_strategy, True, False),
+            ("... + response cache", cost_strategy, True, True),
+        ]
+        baseline: Decimal | None = None
+        for label, strategy, prompt_cache, response_cache in rows:
+            result = replay_features(strategy, members, traffic, prices, prompt_cache, response_cache, ttl)
+            baseline = baseline if baseline is not None else result["cost"]
+            saving = (1 - result["cost"] / baseline) * 100 if baseline else Decimal(0)
+            print(f"{name:<62} {label:<32} {result['cost']:>9.2f} {-saving:>+10.1f}% "
+                  f"{result['answered'] / calls:>11.3%} {result['hits']:>10} {result['cached_share']:>11.1%}")
+        print()
+
+
+def _members(primary: str, openai_model: str, anthropic_model: str) -> tuple[list[Member], Any]:
+    settings = load_settings(
+        _env_file=None, AI_PROVIDER=primary,
+        AI_FALLBACK_PROVIDER="anthropic" if primary == "openai" else "openai",
+        OPENAI_API_KEY="sk-sim", ANTHROPIC_API_KEY="sk-sim",
+        OPENAI_MODEL=openai_model, ANTHROPIC_MODEL=anthropic_model,
+    )
+    names = provider_order(settings)
+    return [Member(p, get_adapter(p).build(settings), get_adapter(p)) for p in names], settings
+
+
 def run(calls: int, seed: int) -> None:
     traffic = make_traffic(calls, seed)
     prices = PriceTable(DEFAULT_PRICES)
-    print(f"{calls} calls over 24 h, seed {seed}; list prices from app/ai/providers/pricing.py")
+    print(f"Part 1: {calls} calls over 24 h, seed {seed}; list prices from app/ai/providers/pricing.py")
     print("'vs priority' compares with all traffic on the primary, failing over (equal availability)\n")
     header = (f"{'scenario':<58} {'strategy':<24} {'cost USD':>9} {'vs priority':>11} "
               f"{'availability':>12} {'failovers':>9}")
     print(header)
     print("-" * len(header))
     for name, (primary, openai_model, anthropic_model) in SCENARIOS.items():
-        settings = load_settings(
-            _env_file=None, AI_PROVIDER=primary,
-            AI_FALLBACK_PROVIDER="anthropic" if primary == "openai" else "openai",
-            OPENAI_API_KEY="sk-sim", ANTHROPIC_API_KEY="sk-sim",
-            OPENAI_MODEL=openai_model, ANTHROPIC_MODEL=anthropic_model,
-        )
-        names = provider_order(settings)
-        members = [Member(p, get_adapter(p).build(settings), get_adapter(p)) for p in names]
+        members, settings = _members(primary, openai_model, anthropic_model)
         rows = [
             ("priority", PriorityStrategy(), True),
             ("cost", CostStrategy(prices, settings.AI_COST_OUTPUT_TOKENS), True),
@@ -129,8 +227,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repetition", choices=("moderate", "high"), default="moderate",
+                        help="subject popularity preset of part 2 (see benchmarks/cost_traffic.py)")
+    parser.add_argument("--ttl", type=float, default=3600.0, help="response-cache TTL, seconds (part 2)")
+    parser.add_argument("--part", choices=("1", "2", "both"), default="both")
     args = parser.parse_args()
-    run(args.calls, args.seed)
+    if args.part in ("1", "both"):
+        run(args.calls, args.seed)
+    if args.part in ("2", "both"):
+        run_realistic(args.calls, args.seed, args.repetition, args.ttl)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from app.commands.tables import format_table
 from app.core.config import Settings
 from app.db.engine import get_engine
 from app.models.usage import UsageRecord
+from app.observability.quality import quality_report
 
 GROUPINGS = ("provider", "feature", "day")
 
@@ -91,9 +92,10 @@ def usage(args: argparse.Namespace, settings: Settings) -> int:
     if args.days < 1:
         print("--days must be 1 or more", file=sys.stderr)
         return 2
-    report = summarise(load_rows(settings.DATABASE_URL, args.days))
+    report: dict[str, Any] = dict(summarise(load_rows(settings.DATABASE_URL, args.days)))
+    quality = quality_report(get_engine(settings.DATABASE_URL), args.days)
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps({**report, "quality": quality}, indent=2))
         return 0
     total = sum(entry["cost_usd"] for entry in report["provider"])
     print(f"AI usage over the last {args.days} days: {total:.6f} USD")
@@ -101,4 +103,33 @@ def usage(args: argparse.Namespace, settings: Settings) -> int:
         print(f"\nBy {grouping}:")
         columns = [grouping, *COLUMNS]
         print(format_table(columns, [[e[c] for c in columns] for e in report[grouping]]))
+    print_quality(quality)
     return 0
+
+
+def _share(figure: dict[str, Any]) -> str:
+    if figure.get("value") is None:
+        return "-"
+    low, high = figure["ci95"]
+    return f"{figure['value']:.1%} [{low:.0%}-{high:.0%}]"
+
+
+def print_quality(quality: dict[str, Any]) -> None:
+    """A/B quality per feature and arm, with the verdict of each feature."""
+    print("\nA/B quality by feature and arm (positive share with 95% CI):")
+    columns = ["feature", "arm", "answers", "ratings", "positive", "mean_rating", "latency_ms",
+               "cost_per_answer", "failover_rate", "truncation_rate"]
+    rows = []
+    for feature, entry in quality["features"].items():
+        for arm, a in entry["arms"].items():
+            latency = (a.get("latency_ms") or {}).get("mean")
+            rows.append([
+                feature, arm, a.get("answers", 0), a["ratings"]["n"], _share(a["ratings"]["positive_share"]),
+                a["ratings"]["mean_rating"] if a["ratings"]["mean_rating"] is not None else "-",
+                round(latency) if latency is not None else "-",
+                f"{a['cost_per_answer_usd']:.6f}" if a.get("cost_per_answer_usd") is not None else "-",
+                _share(a.get("failover_rate") or {}), _share(a.get("truncation_rate") or {}),
+            ])
+    print(format_table(columns, rows))
+    for feature, entry in quality["features"].items():
+        print(f"  {feature}: {entry['verdict']['text']}")

@@ -50,6 +50,10 @@ TOKENS = Counter(
     "tandem_ai_tokens", "Tokens reported by the providers.", ["provider", "model", "direction"],
     registry=REGISTRY,
 )
+FEEDBACK = Counter(
+    "tandem_ai_feedback", "Ratings of AI answers (POST /api/v1/ai/feedback) by arm and verdict.",
+    ["arm", "provider", "feature", "verdict"], registry=REGISTRY,
+)
 COST = Counter(
     "tandem_ai_cost_usd", "Spend in USD at list prices.", ["provider", "model"], registry=REGISTRY,
 )

@@ -10,6 +10,7 @@ from app.api.v1.routes import (
     candidates,
     cover_letters,
     documents,
+    feedback,
     jobs,
     matching,
     qa,
@@ -31,6 +32,7 @@ api_router.include_router(candidates.router)
 api_router.include_router(documents.router)
 api_router.include_router(ai_status.router)
 api_router.include_router(ai.router)
+api_router.include_router(feedback.router)
 api_router.include_router(recommendations.router)
 api_router.include_router(matching.router)
 api_router.include_router(qa.router)

@@ -84,6 +84,37 @@
     }
   }
 
+  function share(figure) {
+    if (!figure || figure.value === null || figure.value === undefined) return null;
+    const ci = figure.ci95 ? ` (${(figure.ci95[0] * 100).toFixed(0)}–${(figure.ci95[1] * 100).toFixed(0)}%)` : "";
+    return (figure.value * 100).toFixed(1) + "%" + ci;
+  }
+
+  function renderQuality(status) {
+    const cache = status.response_cache || {};
+    document.getElementById("response-cache").textContent = cache.enabled
+      ? `${cache.store}, ${cache.hits} hits / ${cache.misses} misses, TTL ${cache.ttl_seconds} s`
+      : "off";
+    const body = document.querySelector("#quality tbody");
+    body.innerHTML = "";
+    const features = (status.quality || {}).features || {};
+    for (const [feature, entry] of Object.entries(features)) {
+      for (const [arm, a] of Object.entries(entry.arms)) {
+        const row = document.createElement("tr");
+        row.dataset.feature = feature; row.dataset.arm = arm;
+        const latency = (a.latency_ms || {}).mean;
+        cell(row, feature); cell(row, arm); cell(row, a.answers); cell(row, a.ratings.n);
+        cell(row, share(a.ratings.positive_share));
+        cell(row, latency === null || latency === undefined ? null : Math.round(latency));
+        cell(row, a.cost_per_answer_usd === null || a.cost_per_answer_usd === undefined
+          ? null : a.cost_per_answer_usd.toFixed(6));
+        cell(row, share(a.failover_rate)); cell(row, share(a.truncation_rate));
+        cell(row, entry.verdict.text);
+        body.appendChild(row);
+      }
+    }
+  }
+
   function timeLabel(ms) {
     const d = new Date(ms);
     return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
@@ -170,6 +201,7 @@
       $("sign-out").hidden = !key;
       $("strategy").textContent = status.strategy.name;
       renderProviders(status);
+      renderQuality(status);
       renderCharts(status.history || []);
       $("history-source").textContent = "History: " + (status.history_source || "–") + ". " + notes.join(". ");
       $("updated").textContent = new Date(status.generated_at * 1000).toISOString();

@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from app.ai.providers.budget import budget_tracker
 from app.ai.providers.factory import describe_configuration, health_stats
@@ -24,6 +24,7 @@ from app.api.deps import SettingsDep
 from app.core.config import Settings
 from app.db.engine import get_engine
 from app.observability.ledger_history import ledger_history
+from app.observability.quality import CachedQualityReport
 from app.observability.setup import circuit_states
 
 router = APIRouter(prefix="/ai", tags=["ai"])
@@ -57,13 +58,14 @@ def _strategy(settings: Settings) -> dict[str, Any]:
 
 
 @router.get("/status", summary="AI providers, health, latency, spend and routing strategy")
-def ai_status(settings: SettingsDep) -> dict[str, Any]:
+def ai_status(settings: SettingsDep, request: Request) -> dict[str, Any]:
     configuration = describe_configuration(settings)
     names = list(configuration["providers"])
     health = {name: asdict(stats) for name, stats in health_stats.snapshot().items()}
     circuits = circuit_states() or {}
     latency = latency_tracker.snapshot()
     spend = budget_tracker(settings).snapshot()
+    cache = getattr(request.app.state, "response_cache", None)
     providers = {
         name: {
             **configuration["providers"][name],
@@ -89,4 +91,14 @@ def ai_status(settings: SettingsDep) -> dict[str, Any]:
             "complete answer, retries and failover included, by the provider that answered",
         },
         **_history(settings),
+        "response_cache": cache.snapshot() if cache is not None else {"enabled": False},
+        "quality": _quality(request, settings),
     }
+
+
+def _quality(request: Request, settings: Settings) -> dict[str, Any]:
+    """A/B quality per feature and arm (ratings with CIs and a verdict), cached 10 s per app."""
+    report: CachedQualityReport | None = getattr(request.app.state, "quality_report", None)
+    if report is None:
+        report = request.app.state.quality_report = CachedQualityReport(get_engine(settings.DATABASE_URL))
+    return report.get()

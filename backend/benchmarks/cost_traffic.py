@@ -1,0 +1,165 @@
+"""A day of feature traffic with realistic repetition, and the caches that price it.
+
+Used by `simulate_costs.py`. Everything is stated and seeded:
+
+* Features (share of calls; stable feature prefix = instructions, tool/schema
+  definitions; subject block = the data that repeats for one subject; tail = the
+  part that changes per call; answer tokens):
+  recommendations 35% (500 / 2,200 / 30 / 450), matching 20% (500 / 2,400 / 30 / 500),
+  document_qa 30% (300 / 1,800 / 25 / 220), assistant 10% (1,500 tools+system /
+  1,200 history / 40 / 250), cover_letters 5% (200 / 1,000 / 20 / 450).
+* Subjects per feature are drawn from a Zipf(0.9) popularity over a pool (2,400
+  candidates, 1,200 jobs, 1,600 question sets with 3 phrasings each, 6,000
+  conversations, 3,200 candidate/job pairs), so popular subjects come back the way
+  page reloads, several recruiters on one job and FAQ-style questions do
+  (`--repetition high`: Zipf 1.1 over pools a quarter of that size). An exact repeat
+  (same feature, subject and inputs) is what the response cache can serve; its share
+  is measured and printed.
+* Data writes: the job catalogue changes every 2 h (recommendations and matching
+  keys change), documents every 6 h.
+
+Provider prompt caches, as the providers document them:
+* OpenAI (automatic): the longest prefix seen in the last 5 minutes, in 128-token
+  steps from 1,024 tokens, is billed at the model's cached-input price.
+* Anthropic (explicit, our breakpoints): the feature prefix and the subject prefix are
+  marked when they reach the model's minimum (`prompt_caching.minimum_tokens`); a
+  prefix seen in the last 5 minutes is read at the cache-read price, else written at
+  the cache-write price (125%).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import random
+from dataclasses import dataclass
+
+from app.ai.providers.prompt_caching import minimum_tokens
+
+DAY = 86_400.0
+PROMPT_CACHE_TTL = 300.0
+OPENAI_MIN, OPENAI_STEP = 1024, 128
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    share: float
+    stable: int
+    subject: int
+    tail: int
+    output: int
+    pool: int
+    cacheable: bool  # answered from the response cache when repeated
+    data_period_h: float | None  # data writes invalidate its cached answers this often
+
+
+FEATURES = (
+    Feature("recommendations", 0.35, 500, 2_200, 30, 450, 2_400, True, 2.0),
+    Feature("matching", 0.20, 500, 2_400, 30, 500, 1_200, True, 2.0),
+    Feature("document_qa", 0.30, 300, 1_800, 25, 220, 1_600, True, 6.0),
+    Feature("assistant", 0.10, 1_500, 1_200, 40, 250, 6_000, False, None),
+    Feature("cover_letters", 0.05, 200, 1_000, 20, 450, 3_200, False, None),
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    second: float
+    feature: Feature
+    subject: int
+    tail_variant: int  # same subject, different tail (another question, another turn)
+    rolls: tuple[float, float]
+
+    @property
+    def input_tokens(self) -> int:
+        return self.feature.stable + self.feature.subject + self.feature.tail
+
+    @property
+    def data_version(self) -> int:
+        period = self.feature.data_period_h
+        return int(self.second // (period * 3600)) if period else 0
+
+    @property
+    def response_key(self) -> tuple[str, int, int, int]:
+        return (self.feature.name, self.subject, self.tail_variant, self.data_version)
+
+
+def _zipf_sampler(rng: random.Random, size: int, exponent: float = 0.9) -> list[float]:
+    weights = [1 / (rank ** exponent) for rank in range(1, size + 1)]
+    return list(itertools.accumulate(weights))
+
+
+#: Popularity presets: (Zipf exponent, pool divisor). "moderate" is the default above;
+#: "high" is a small, very popular catalogue (Zipf 1.1, pools a quarter of the size).
+REPETITION = {"moderate": (0.9, 1), "high": (1.1, 4)}
+
+
+def make_traffic(calls: int, seed: int, repetition: str = "moderate") -> list[Call]:
+    rng = random.Random(seed)
+    exponent, divisor = REPETITION[repetition]
+    cumulative = {f.name: _zipf_sampler(rng, max(f.pool // divisor, 1), exponent) for f in FEATURES}
+    shares = list(itertools.accumulate(f.share for f in FEATURES))
+    traffic = []
+    for _ in range(calls):
+        feature = FEATURES[min(bisect.bisect(shares, rng.random() * shares[-1]), len(FEATURES) - 1)]
+        weights = cumulative[feature.name]
+        subject = bisect.bisect(weights, rng.random() * weights[-1])
+        # Rankings repeat exactly (same subject and limit); Q&A asks one of a few phrasings
+        # per question set; assistant turns and letters always differ in their tail.
+        variant = {"recommendations": 0, "matching": 0, "document_qa": rng.randrange(3)}.get(
+            feature.name, rng.randrange(1_000_000))
+        traffic.append(Call(rng.uniform(0, DAY), feature, subject, variant, (rng.random(), rng.random())))
+    return sorted(traffic, key=lambda c: c.second)
+
+
+class PromptCacheSim:
+    """Last-seen times of prefixes per provider; answers cached/written tokens per call."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str, tuple[object, ...]], float] = {}
+
+    def _hit(self, key: tuple[str, str, tuple[object, ...]], now: float) -> bool:
+        seen = self._seen.get(key)
+        self._seen[key] = now  # a hit refreshes the TTL; a miss writes
+        return seen is not None and now - seen <= PROMPT_CACHE_TTL
+
+    def usage(self, provider: str, model: str, call: Call) -> dict[str, object]:
+        """LangChain-shaped `usage_metadata` with `input_token_details` for this call."""
+        f = call.feature
+        levels = [(f.stable, (f.name,)), (f.stable + f.subject, (f.name, call.subject, call.data_version))]
+        read = write = 0
+        if provider == "openai":
+            for size, key in levels:
+                if self._hit((provider, model, key), call.second) and size >= OPENAI_MIN:
+                    read = max(read, OPENAI_MIN + (size - OPENAI_MIN) // OPENAI_STEP * OPENAI_STEP)
+        else:
+            minimum = minimum_tokens(model)
+            marked = [(size, key) for size, key in levels if size >= minimum]
+            for size, key in marked:
+                if self._hit((provider, model, key), call.second):
+                    read = max(read, size)
+            if marked:
+                write = max(marked[-1][0] - read, 0)
+        return {
+            "input_tokens": call.input_tokens, "output_tokens": f.output,
+            "input_token_details": {"cache_read": read, "cache_creation": write},
+        }
+
+
+class ResponseCacheSim:
+    """Exact-match answers kept for `ttl` seconds (the data version is in the key)."""
+
+    def __init__(self, ttl: float = 3600.0) -> None:
+        self.ttl = ttl
+        self._stored: dict[tuple[object, ...], float] = {}
+
+    def hit(self, call: Call, model_key: tuple[str, ...]) -> bool:
+        if not call.feature.cacheable:
+            return False
+        stored = self._stored.get((*call.response_key, *model_key))
+        return stored is not None and call.second - stored <= self.ttl
+
+    def store(self, call: Call, model_key: tuple[str, ...]) -> None:
+        if call.feature.cacheable:
+            self._stored[(*call.response_key, *model_key)] = call.second
