@@ -17,7 +17,7 @@ rebuild:
   each kind list each skill (skill '' = the row count), for the rarity weights.
 
 Revision ID: 0006_search
-Revises: 0003_api_keys
+Revises: 0007_cost
 Create Date: 2026-12-01
 """
 
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_search"
-down_revision: str | None = "0003_api_keys"
+down_revision: str | None = "0007_cost"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

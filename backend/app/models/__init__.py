@@ -22,11 +22,13 @@ from app.models.document import (
     DocumentUpdate,
 )
 from app.models.job import Job, JobCreate, JobRead, JobUpdate
+from app.models.quality import AIFeedback, EvalResult, ResponseCacheEntry
 from app.models.skill_stat import SkillStat
 from app.models.usage import UsageRecord
 
 __all__ = [
     "VERSIONED_TABLES",
+    "AIFeedback",
     "ApiKey",
     "Candidate",
     "CandidateCreate",
@@ -41,6 +43,7 @@ __all__ = [
     "DocumentRead",
     "DocumentUpdate",
     "ErrorResponse",
+    "EvalResult",
     "ImportResult",
     "Job",
     "JobCreate",
@@ -50,6 +53,7 @@ __all__ = [
     "Message",
     "MessageRole",
     "Page",
+    "ResponseCacheEntry",
     "Seniority",
     "SkillStat",
     "UsageRecord",
