@@ -11,7 +11,11 @@ Per size, on a fresh database (a temp SQLite file, or a PostgreSQL schema droppe
    retrieve in the database, re-score, build the schema), measures the first request
    after the import, p50/p99 over `--queries` requests per direction, how long a newly
    written job / candidate takes to be recommended (write-to-visible), and its own peak
-   RSS.
+   RSS;
+3. with `--baseline`, a second fresh worker times the pre-issue-12 way on the same data:
+   reading every job into the in-memory index (what the first request after any write
+   paid) and shortlisting against it, and reports its peak RSS.
+The import time is the one the command reports (without its interpreter start-up).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -46,13 +51,17 @@ def _write_jsonl(path: Path, records: Any) -> None:
 
 
 def _import(url: str, kind: str, path: Path) -> float:
-    started = time.perf_counter()
-    subprocess.run(
+    """Seconds the import itself took, as the command reports it (its interpreter
+    start-up and migration check are left out: on a loaded host they dwarf small files)."""
+    output = subprocess.run(
         [sys.executable, "-m", "app.cli", "import", kind, str(path), "--no-progress"],
         cwd=BACKEND, env=os.environ | {"DATABASE_URL": url}, check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return time.perf_counter() - started
+        capture_output=True, text=True,
+    ).stdout
+    found = re.search(r"imported [\d,]+ \w+ in ([\d.]+) s", output)
+    if found is None:
+        raise RuntimeError(f"unexpected import output: {output!r}")
+    return float(found.group(1))
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -121,6 +130,42 @@ def worker(url: str, queries: int) -> dict[str, Any]:
     return result
 
 
+def memory_worker(url: str, queries: int) -> dict[str, Any]:
+    """The pre-issue-12 stage one, for comparison in the same run: every row read into an
+    in-memory index (what the first request after an import, or after any write, paid),
+    then shortlists against it."""
+    from app.ai.chains.shortlist import JobIndex, shortlist_jobs
+    from app.db import session_scope
+    from app.models import CandidateRead, JobRead
+    from app.repositories import CandidateRepository, JobRepository
+
+    result: dict[str, Any] = {}
+    with session_scope(url) as session:
+        started = time.perf_counter()
+        index = JobIndex.build([JobRead.model_validate(j) for j in JobRepository(session).all()])
+        result["memory_index_build_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        top = CandidateRepository(session).count()
+        people = [CandidateRead.model_validate(CandidateRepository(session).require(1 + (i * 7919) % top))
+                  for i in range(queries)]
+    samples = []
+    for person in people:
+        started = time.perf_counter()
+        shortlist_jobs(person, index, 10)
+        samples.append((time.perf_counter() - started) * 1000)
+    result["memory_recommendations_ms"] = _percentiles(samples)
+    result["memory_worker_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return result
+
+
+def _run_worker(flag: str, url: str, queries: int) -> dict[str, Any]:
+    output = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_matching_scale", flag, url, "--queries", str(queries)],
+        cwd=BACKEND, check=True, capture_output=True, text=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
 def _database(db: str, pg_url: str, folder: Path, rows: int) -> tuple[str, Callable[[], None]]:
     if db == "sqlite":
         path = folder / f"scale_{rows}.db"
@@ -139,7 +184,9 @@ def _database(db: str, pg_url: str, folder: Path, rows: int) -> tuple[str, Calla
     return url.render_as_string(hide_password=False), drop
 
 
-def bench(db: str, pg_url: str, rows: int, candidates: int, queries: int) -> dict[str, Any]:
+def bench(
+    db: str, pg_url: str, rows: int, candidates: int, queries: int, baseline: bool
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         jobs_file, people_file = folder / "jobs.jsonl", folder / "candidates.jsonl"
@@ -150,12 +197,9 @@ def bench(db: str, pg_url: str, rows: int, candidates: int, queries: int) -> dic
             report: dict[str, Any] = {"db": db, "jobs": rows, "candidates": candidates}
             report["import_jobs_s"] = round(_import(url, "jobs", jobs_file), 1)
             report["import_candidates_s"] = round(_import(url, "candidates", people_file), 1)
-            output = subprocess.run(
-                [sys.executable, "-m", "benchmarks.bench_matching_scale", "--worker", url,
-                 "--queries", str(queries)],
-                cwd=BACKEND, check=True, capture_output=True, text=True,
-            ).stdout
-            report |= json.loads(output.strip().splitlines()[-1])
+            report |= _run_worker("--worker", url, queries)
+            if baseline:
+                report |= _run_worker("--memory-worker", url, queries)
             return report
         finally:
             drop()
@@ -170,14 +214,21 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="requests per direction")
     parser.add_argument("--pg-url", default=os.environ.get(
         "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--baseline", action="store_true",
+                        help="also time the pre-issue-12 in-memory index in its own worker")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.queries)))
         return
+    if args.memory_worker:
+        print(json.dumps(memory_worker(args.memory_worker, args.queries)))
+        return
     for rows in (int(value) for value in args.rows.split(",")):
         candidates = args.candidates or min(rows, MAX_CANDIDATES)
-        print(json.dumps(bench(args.db, args.pg_url, rows, candidates, args.queries)), flush=True)
+        report = bench(args.db, args.pg_url, rows, candidates, args.queries, args.baseline)
+        print(json.dumps(report), flush=True)
 
 
 if __name__ == "__main__":
