@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -165,6 +165,45 @@ def candidate_request(job: JobLike, weights: dict[str, float]) -> SearchRequest:
             Lane("recent", RECENT, text=False, levels=exact, or_unset=True, on_site=on_site),
         ],
     )
+
+
+def lane_filters(
+    table: str, lane: Lane, params: dict[str, Any], suffix: str, location_key: str
+) -> list[str]:
+    """SQL conditions on `t` (the base table) for `lane`, binding their values into
+    `params` under names ending in `suffix`; `location_key` is the backend's spelling of
+    the indexed location-key expression. Portable SQL (TRUE/FALSE: SQLite 3.23+)."""
+    where: list[str] = []
+    seniority = "t.seniority" if table == "jobs" else "t.desired_seniority"
+    if lane.levels is not None:
+        params["levels" + suffix] = list(lane.levels) or [""]
+        clause = f"{seniority} IN :levels{suffix}"
+        where.append(f"({clause} OR {seniority} IS NULL)" if lane.or_unset else clause)
+    if lane.places is not None:
+        if lane.places:
+            params["places" + suffix] = list(lane.places)
+            where.append(f"(t.remote = true OR {location_key} IN :places{suffix})")
+        else:
+            where.append("t.remote = true")
+    if lane.remote is not None:
+        params["remote" + suffix] = lane.remote
+        where.append(f"t.remote = :remote{suffix}")
+    if lane.on_site:
+        where.append("t.remote_only = false")
+    return where
+
+
+def merge_lanes(rows: Sequence[Any]) -> dict[int, float]:
+    """(lane, id, score) rows -> id: best over lanes of score / that lane's best score."""
+    best: dict[int, float] = {}
+    for lane, _, score in rows:
+        best[lane] = max(best.get(lane, 0.0), float(score))
+    found: dict[int, float] = {}
+    for lane, row_id, score in rows:
+        value = float(score) / best[lane] if best[lane] > 0 else 0.0
+        if value >= found.get(int(row_id), -1.0):
+            found[int(row_id)] = value
+    return found
 
 
 def skill_words(skill: str) -> list[str]:
