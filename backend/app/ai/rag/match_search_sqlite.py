@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.ai.rag.match_search import (
     SCAN_CAP,
+    Lane,
     SearchRequest,
     lane_filters,
     merge_lanes,
@@ -22,6 +23,11 @@ from app.ai.rag.match_search import (
 
 #: Table -> (skills column, bm25 column weights: skills, name, body).
 _TABLES = {"jobs": ("required_skills", "3.0, 2.0, 1.0"), "candidates": ("skills", "3.0, 2.0, 1.0")}
+LISTED_PLACE = (
+    "EXISTS (SELECT 1 FROM json_each(t.desired_locations) AS l WHERE "
+    "lower(trim(CASE WHEN instr(l.value, ',') > 0 THEN substr(l.value, 1, instr(l.value, ',') - 1) "
+    "ELSE l.value END)) = {param})"
+)
 LOCATION_KEY = (
     "lower(trim(CASE WHEN instr(t.location, ',') > 0 "
     "THEN substr(t.location, 1, instr(t.location, ',') - 1) ELSE t.location END))"
@@ -39,6 +45,11 @@ def skills_query(column: str, skills: list[str]) -> str | None:
 
 def words_query(words: list[str]) -> str | None:
     return " OR ".join(_quoted([w]) for w in words) or None
+
+
+
+def _lane_filters(table: str, lane: Lane, params: dict[str, Any], number: int) -> list[str]:
+    return lane_filters(table, lane, params, f"_{number}", LOCATION_KEY, LISTED_PLACE)
 
 
 class SqliteMatchSearch:
@@ -62,7 +73,7 @@ class SqliteMatchSearch:
         fts = f"{table}_fts"
         for number, lane in enumerate(request.lanes):
             if not lane.text:
-                filters = lane_filters(table, lane, params, f"_{number}", LOCATION_KEY) or ["1 = 1"]
+                filters = _lane_filters(table, lane, params, number) or ["1 = 1"]
                 params[f"k{number}"] = lane.keep
                 selects.append(
                     f"SELECT {number} AS lane, t.id AS id, 0.0 AS score FROM {table} AS t "
@@ -74,7 +85,7 @@ class SqliteMatchSearch:
                 continue
             params[f"q{number}"], params[f"k{number}"] = query, lane.keep
             where = " AND ".join(
-                [f"{fts} MATCH :q{number}", *lane_filters(table, lane, params, f"_{number}", LOCATION_KEY)]
+                [f"{fts} MATCH :q{number}", *_lane_filters(table, lane, params, number)]
             )
             selects.append(
                 f"SELECT {number} AS lane, id, score FROM (SELECT t.id AS id, "
