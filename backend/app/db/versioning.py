@@ -1,7 +1,8 @@
 """Bump `data_versions` in the same transaction as any ORM write to a versioned table.
 
 Doing it in a flush listener (rather than in each repository method) means no write
-path can forget it, so a cached shortlist index can never silently go stale.
+path can forget it, so a cache keyed on a counter can never silently go stale.
+(Matching no longer caches anything: its indexes live in the database, migration 0006.)
 """
 
 from __future__ import annotations

@@ -4,11 +4,15 @@ Used for the demo data set (~300 of each) and for the 10,000-row benchmark sets.
 record is drawn from a role's skill pools, a seniority, a place and a salary band, so
 matching has real signal to find: a senior Python backend engineer in Berlin really
 is closer to a senior backend job in Berlin than to a junior iOS job in Austin.
+`iter_jobs` / `iter_candidates` also yield how each record was made (`JobFacts`,
+`CandidateFacts`): the ground truth of `app.demo.ground_truth`.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from app.demo.catalog import (
     BENEFITS,
@@ -74,10 +78,33 @@ def _job_description(rng: random.Random, role: Role, company: str, skills: list[
     )
 
 
-def generate_jobs(count: int, seed: int = DEFAULT_SEED) -> list[JobCreate]:
-    """`count` realistic jobs; identical for identical (count, seed)."""
+@dataclass(frozen=True)
+class JobFacts:
+    """How a generated job was made: the ground truth matching should recover."""
+
+    role: str
+    level: int
+    city: str
+    remote: bool
+    currency: str
+    offer: int
+
+
+@dataclass(frozen=True)
+class CandidateFacts:
+    """How a generated candidate was made."""
+
+    role: str
+    level: int
+    cities: tuple[str, ...]
+    remote_only: bool
+    currency: str
+    min_salary: int | None
+
+
+def iter_jobs(count: int, seed: int = DEFAULT_SEED) -> Iterator[tuple[JobCreate, JobFacts]]:
+    """`count` realistic jobs with their facts, one at a time (constant memory)."""
     rng = random.Random(f"jobs:{seed}")
-    jobs: list[JobCreate] = []
     for _ in range(count):
         role = rng.choice(ROLES)
         seniority = _seniority(rng)
@@ -86,21 +113,24 @@ def generate_jobs(count: int, seed: int = DEFAULT_SEED) -> list[JobCreate]:
         skills = _skills(rng, role, rng.randint(3, 4), rng.randint(1, 2))
         company = rng.choice(COMPANIES)
         middle = _salary(rng, role, seniority, multiplier)
-        jobs.append(
-            JobCreate(
-                title=f"{SENIORITY_TITLES[seniority.value]}{role.title}",
-                company=company,
-                location=None if remote and rng.random() < 0.5 else city,
-                remote=remote,
-                salary_min=int(round(middle * 0.9, -3)),
-                salary_max=int(round(middle * 1.1, -3)),
-                currency=currency,
-                description=_job_description(rng, role, company, skills, remote, city),
-                required_skills=skills,
-                seniority=seniority,
-            )
+        job = JobCreate(
+            title=f"{SENIORITY_TITLES[seniority.value]}{role.title}",
+            company=company,
+            location=None if remote and rng.random() < 0.5 else city,
+            remote=remote,
+            salary_min=int(round(middle * 0.9, -3)),
+            salary_max=int(round(middle * 1.1, -3)),
+            currency=currency,
+            description=_job_description(rng, role, company, skills, remote, city),
+            required_skills=skills,
+            seniority=seniority,
         )
-    return jobs
+        yield job, JobFacts(role.key, seniority.level, city, remote, currency, job.salary_max or 0)
+
+
+def generate_jobs(count: int, seed: int = DEFAULT_SEED) -> list[JobCreate]:
+    """`count` realistic jobs; identical for identical (count, seed)."""
+    return [job for job, _ in iter_jobs(count, seed)]
 
 
 def _resume(rng: random.Random, role: Role, name: str, years: int, skills: list[str],
@@ -117,10 +147,11 @@ def _resume(rng: random.Random, role: Role, name: str, years: int, skills: list[
     )
 
 
-def generate_candidates(count: int, seed: int = DEFAULT_SEED) -> list[CandidateCreate]:
-    """`count` realistic candidates; identical for identical (count, seed)."""
+def iter_candidates(
+    count: int, seed: int = DEFAULT_SEED
+) -> Iterator[tuple[CandidateCreate, CandidateFacts]]:
+    """`count` realistic candidates with their facts, one at a time (constant memory)."""
     rng = random.Random(f"candidates:{seed}")
-    candidates: list[CandidateCreate] = []
     for _ in range(count):
         role = rng.choice(ROLES)
         seniority = _seniority(rng)
@@ -133,21 +164,27 @@ def generate_candidates(count: int, seed: int = DEFAULT_SEED) -> list[CandidateC
         others = [c[0] for c in CITIES if c[0] != city]
         desired = [city, *rng.sample(others, rng.randint(0, 2))]
         wants_level = rng.random() < 0.6
-        candidates.append(
-            CandidateCreate(
-                name=name,
-                headline=f"{SENIORITY_TITLES[seniority.value]}{role.title} · "
-                f"{', '.join(display_skill(s) for s in skills[:3])}",
-                skills=skills,
-                years_experience=years,
-                resume_text=_resume(rng, role, name, years, skills, city),
-                desired_locations=[] if remote_only else desired,
-                remote_only=remote_only,
-                min_salary=int(round(_salary(rng, role, seniority, multiplier) * 0.9, -3))
-                if rng.random() < 0.8
-                else None,
-                currency=currency,
-                desired_seniority=seniority if wants_level else None,
-            )
+        person = CandidateCreate(
+            name=name,
+            headline=f"{SENIORITY_TITLES[seniority.value]}{role.title} · "
+            f"{', '.join(display_skill(s) for s in skills[:3])}",
+            skills=skills,
+            years_experience=years,
+            resume_text=_resume(rng, role, name, years, skills, city),
+            desired_locations=[] if remote_only else desired,
+            remote_only=remote_only,
+            min_salary=int(round(_salary(rng, role, seniority, multiplier) * 0.9, -3))
+            if rng.random() < 0.8
+            else None,
+            currency=currency,
+            desired_seniority=seniority if wants_level else None,
         )
-    return candidates
+        places = () if remote_only else tuple(desired)
+        yield person, CandidateFacts(
+            role.key, seniority.level, places, remote_only, currency, person.min_salary
+        )
+
+
+def generate_candidates(count: int, seed: int = DEFAULT_SEED) -> list[CandidateCreate]:
+    """`count` realistic candidates; identical for identical (count, seed)."""
+    return [person for person, _ in iter_candidates(count, seed)]

@@ -1,4 +1,4 @@
-"""Per-table write counters that tell caches (the shortlist indexes) when to rebuild.
+"""Per-table write counters that tell caches when the data under them changed.
 
 A counter lives in the database, not in the process, so every worker process sees
 a write made by any other one.

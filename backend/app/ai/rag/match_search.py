@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -55,7 +55,8 @@ class Lane:
     seniority values (None: any; `or_unset` also admits
     rows without one). `places`: jobs must be remote or in one of these location keys
     (`()`: remote only; None: anywhere). `remote`: jobs' remote flag must equal it.
-    `on_site`: candidates must accept on-site work.
+    `on_site`: candidates must accept on-site work; `wants_place`: candidates must list
+    this location key among their desired locations.
     """
 
     name: str
@@ -67,6 +68,7 @@ class Lane:
     places: tuple[str, ...] | None = None
     remote: bool | None = None
     on_site: bool = False
+    wants_place: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,19 +154,65 @@ def candidate_request(job: JobLike, weights: dict[str, float]) -> SearchRequest:
     """What to ask the candidates index for `job`: strict, near and loose lanes."""
     level = level_of(job.seniority)
     exact = (SENIORITY_ORDER[level].value,)
-    words = content_terms(f"{job.title} {' '.join(job.required_skills)}")
     on_site = not job.remote
+    place = location_key(job.location) if on_site else ""
+    words = content_terms(f"{job.title} {' '.join(job.required_skills)} {place}")
     return SearchRequest(
         skills=list(dict.fromkeys(job.required_skills))[:MAX_SKILLS],
         words=list(dict.fromkeys(words))[:MAX_TEXT_TERMS],
         weights=weights,
         lanes=[
-            Lane("fit", 150, levels=exact, or_unset=True, on_site=on_site),
-            Lane("near", 100, levels=_levels_near(level, 1), on_site=on_site),
+            Lane("fit", 150, levels=exact, or_unset=True, on_site=on_site, wants_place=place or None),
+            Lane("near", 100, levels=_levels_near(level, 1), on_site=on_site, wants_place=place or None),
             Lane("text", 100, skills_only=False),
-            Lane("recent", RECENT, text=False, levels=exact, or_unset=True, on_site=on_site),
+            Lane("recent", RECENT, text=False, levels=exact, or_unset=True, on_site=on_site,
+                 wants_place=place or None),
         ],
     )
+
+
+def lane_filters(
+    table: str, lane: Lane, params: dict[str, Any], suffix: str, location_key: str,
+    listed_place: str = "",
+) -> list[str]:
+    """SQL conditions on `t` (the base table) for `lane`, binding their values into
+    `params` under names ending in `suffix`; `location_key` is the backend's spelling of
+    the indexed location-key expression, `listed_place` of "the candidate lists the place
+    named by bind parameter {param}". Portable SQL otherwise (TRUE/FALSE: SQLite 3.23+)."""
+    where: list[str] = []
+    seniority = "t.seniority" if table == "jobs" else "t.desired_seniority"
+    if lane.levels is not None:
+        params["levels" + suffix] = list(lane.levels) or [""]
+        clause = f"{seniority} IN :levels{suffix}"
+        where.append(f"({clause} OR {seniority} IS NULL)" if lane.or_unset else clause)
+    if lane.places is not None:
+        if lane.places:
+            params["places" + suffix] = list(lane.places)
+            where.append(f"(t.remote = true OR {location_key} IN :places{suffix})")
+        else:
+            where.append("t.remote = true")
+    if lane.remote is not None:
+        params["remote" + suffix] = lane.remote
+        where.append(f"t.remote = :remote{suffix}")
+    if lane.on_site:
+        where.append("t.remote_only = false")
+    if lane.wants_place:
+        params["wants" + suffix] = lane.wants_place
+        where.append(listed_place.format(param=":wants" + suffix))
+    return where
+
+
+def merge_lanes(rows: Sequence[Any]) -> dict[int, float]:
+    """(lane, id, score) rows -> id: best over lanes of score / that lane's best score."""
+    best: dict[int, float] = {}
+    for lane, _, score in rows:
+        best[lane] = max(best.get(lane, 0.0), float(score))
+    found: dict[int, float] = {}
+    for lane, row_id, score in rows:
+        value = float(score) / best[lane] if best[lane] > 0 else 0.0
+        if value >= found.get(int(row_id), -1.0):
+            found[int(row_id)] = value
+    return found
 
 
 def skill_words(skill: str) -> list[str]:

@@ -15,33 +15,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.ai.rag.match_search import SCAN_CAP, Lane, SearchRequest
-from app.ai.rag.match_search_sqlite import merge_lanes
+from app.ai.rag.match_search import SCAN_CAP, Lane, SearchRequest, lane_filters, merge_lanes
 
 #: ts_rank weights for D, C, B, A: body 0.2, name 0.4, skills 1.0.
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 LOCATION_KEY = "lower(btrim(split_part(coalesce(t.location, ''), ',', 1)))"
+LISTED_PLACE = (
+    "EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.desired_locations) AS l(place) "
+    "WHERE lower(btrim(split_part(l.place, ',', 1))) = {param})"
+)
 
 
-def _filters(table: str, lane: Lane, params: dict[str, Any], suffix: str) -> list[str]:
-    where: list[str] = []
-    seniority = "t.seniority" if table == "jobs" else "t.desired_seniority"
-    if lane.levels is not None:
-        params["levels" + suffix] = list(lane.levels) or [""]
-        clause = f"{seniority} IN :levels{suffix}"
-        where.append(f"({clause} OR {seniority} IS NULL)" if lane.or_unset else clause)
-    if lane.places is not None:
-        if lane.places:
-            params["places" + suffix] = list(lane.places)
-            where.append(f"(t.remote OR {LOCATION_KEY} IN :places{suffix})")
-        else:
-            where.append("t.remote")
-    if lane.remote is not None:
-        params["remote" + suffix] = lane.remote
-        where.append(f"t.remote = :remote{suffix}")
-    if lane.on_site:
-        where.append("NOT t.remote_only")
-    return where
+
+def _lane_filters(table: str, lane: Lane, params: dict[str, Any], number: int) -> list[str]:
+    return lane_filters(table, lane, params, f"_{number}", LOCATION_KEY, LISTED_PLACE)
 
 
 class PostgresMatchSearch:
@@ -71,7 +58,7 @@ class PostgresMatchSearch:
         selects: list[str] = []
         for number, lane in enumerate(request.lanes):
             if not lane.text:
-                filters = _filters(table, lane, params, f"_{number}") or ["true"]
+                filters = _lane_filters(table, lane, params, number) or ["true"]
                 params[f"k{number}"] = lane.keep
                 selects.append(
                     f"(SELECT {number} AS lane, t.id AS id, 0.0::real AS rel FROM {table} AS t "
@@ -82,9 +69,8 @@ class PostgresMatchSearch:
             if not (word_queries or skill_queries) or not match:
                 continue
             params[f"k{number}"] = lane.keep
-            where = " AND ".join(
-                [f"t.search_vector @@ ({match})", *_filters(table, lane, params, f"_{number}")]
-            )
+            filters = _lane_filters(table, lane, params, number)
+            where = " AND ".join([f"t.search_vector @@ ({match})", *filters])
             selects.append(
                 f"(SELECT {number} AS lane, id, rel FROM (SELECT t.id AS id, "
                 f"ts_rank('{RANK_WEIGHTS}', t.search_vector, {loose}) AS rel, "

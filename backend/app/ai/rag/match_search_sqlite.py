@@ -7,16 +7,27 @@ body columns; words are quoted, so no user text reaches the FTS5 query parser ra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.ai.rag.match_search import SCAN_CAP, Lane, SearchRequest, skill_words
+from app.ai.rag.match_search import (
+    SCAN_CAP,
+    Lane,
+    SearchRequest,
+    lane_filters,
+    merge_lanes,
+    skill_words,
+)
 
 #: Table -> (skills column, bm25 column weights: skills, name, body).
 _TABLES = {"jobs": ("required_skills", "3.0, 2.0, 1.0"), "candidates": ("skills", "3.0, 2.0, 1.0")}
+LISTED_PLACE = (
+    "EXISTS (SELECT 1 FROM json_each(t.desired_locations) AS l WHERE "
+    "lower(trim(CASE WHEN instr(l.value, ',') > 0 THEN substr(l.value, 1, instr(l.value, ',') - 1) "
+    "ELSE l.value END)) = {param})"
+)
 LOCATION_KEY = (
     "lower(trim(CASE WHEN instr(t.location, ',') > 0 "
     "THEN substr(t.location, 1, instr(t.location, ',') - 1) ELSE t.location END))"
@@ -36,25 +47,9 @@ def words_query(words: list[str]) -> str | None:
     return " OR ".join(_quoted([w]) for w in words) or None
 
 
-def _filters(table: str, lane: Lane, params: dict[str, Any], suffix: str) -> list[str]:
-    where: list[str] = []
-    seniority = "t.seniority" if table == "jobs" else "t.desired_seniority"
-    if lane.levels is not None:
-        params["levels" + suffix] = list(lane.levels) or [""]
-        clause = f"{seniority} IN :levels{suffix}"
-        where.append(f"({clause} OR {seniority} IS NULL)" if lane.or_unset else clause)
-    if lane.places is not None:
-        if lane.places:
-            params["places" + suffix] = list(lane.places)
-            where.append(f"(t.remote = 1 OR {LOCATION_KEY} IN :places{suffix})")
-        else:
-            where.append("t.remote = 1")
-    if lane.remote is not None:
-        params["remote" + suffix] = lane.remote
-        where.append(f"t.remote = :remote{suffix}")
-    if lane.on_site:
-        where.append("t.remote_only = 0")
-    return where
+
+def _lane_filters(table: str, lane: Lane, params: dict[str, Any], number: int) -> list[str]:
+    return lane_filters(table, lane, params, f"_{number}", LOCATION_KEY, LISTED_PLACE)
 
 
 class SqliteMatchSearch:
@@ -78,7 +73,7 @@ class SqliteMatchSearch:
         fts = f"{table}_fts"
         for number, lane in enumerate(request.lanes):
             if not lane.text:
-                filters = _filters(table, lane, params, f"_{number}") or ["1 = 1"]
+                filters = _lane_filters(table, lane, params, number) or ["1 = 1"]
                 params[f"k{number}"] = lane.keep
                 selects.append(
                     f"SELECT {number} AS lane, t.id AS id, 0.0 AS score FROM {table} AS t "
@@ -90,7 +85,7 @@ class SqliteMatchSearch:
                 continue
             params[f"q{number}"], params[f"k{number}"] = query, lane.keep
             where = " AND ".join(
-                [f"{fts} MATCH :q{number}", *_filters(table, lane, params, f"_{number}")]
+                [f"{fts} MATCH :q{number}", *_lane_filters(table, lane, params, number)]
             )
             selects.append(
                 f"SELECT {number} AS lane, id, score FROM (SELECT t.id AS id, "
@@ -104,16 +99,3 @@ class SqliteMatchSearch:
         expanding = [name for name in params if name.startswith(("levels", "places"))]
         statement = statement.bindparams(*(sa.bindparam(n, expanding=True) for n in expanding))
         return merge_lanes(self.session.execute(statement, params).tuples().all())
-
-
-def merge_lanes(rows: Sequence[Any]) -> dict[int, float]:
-    """(lane, id, score) rows -> id: best over lanes of score / that lane's best score."""
-    best: dict[int, float] = {}
-    for lane, _, score in rows:
-        best[lane] = max(best.get(lane, 0.0), float(score))
-    found: dict[int, float] = {}
-    for lane, row_id, score in rows:
-        value = float(score) / best[lane] if best[lane] > 0 else 0.0
-        if value >= found.get(int(row_id), -1.0):
-            found[int(row_id)] = value
-    return found
