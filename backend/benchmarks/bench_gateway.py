@@ -50,6 +50,8 @@ PORTKEY = (
 )
 LITELLM = BACKEND / ".venv-bench" / "bin" / "litellm"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+#: LiteLLM's proxy refuses to start without a (strong) master key: its side's auth.
+LITELLM_KEY = "sk-" + "5e" * 32
 BODY = json.dumps({"model": "default", "messages": [{"role": "user", "content": "Say hello."}]}).encode()
 STREAM_BODY = json.dumps(
     {"model": "default", "messages": [{"role": "user", "content": "Say hello."}], "stream": True}
@@ -150,11 +152,14 @@ def start_litellm(upstream: int, workdir: Path) -> Side | None:
         "model_list:\n  - model_name: default\n    litellm_params:\n      model: openai/gpt-4o\n"
         f"      api_base: http://127.0.0.1:{upstream}/v1\n      api_key: sk-bench\n"
         "litellm_settings:\n  drop_params: true\n"
+        f"general_settings:\n  master_key: {LITELLM_KEY}\n"
     )
     port = free_port()
     process = subprocess.Popen(
         [str(LITELLM), "--config", str(config), "--port", str(port), "--num_workers", "1"],
         cwd=workdir,
+        # Its bundled price map, not a download: benchmark traffic stays on 127.0.0.1.
+        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -204,6 +209,8 @@ def measure(side: Side, sequential: int, total: int) -> dict[str, float]:
         figures[f"{label}cpu_per_1000"] = cpu * 1000 / total
         errors += failed
     figures["errors"] = float(len(errors))
+    if errors:
+        figures["first_error_status"] = float(errors[0])
     return figures
 
 
