@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
+from app.ai.cache import build_response_cache
 from app.api.errors import install_error_handlers
 from app.api.gateway import install_gateway
 from app.api.routes.health import router as health_router
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
     )
     app.state.settings = settings
+    app.state.response_cache = build_response_cache(settings)  # None unless AI_RESPONSE_CACHE_ENABLED
     app.include_router(health_router)
     # /v1 (OpenAI- and Anthropic-compatible gateway) first: routes are matched in order and
     # the gateway is the hot path for other services.

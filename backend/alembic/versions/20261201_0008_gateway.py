@@ -1,7 +1,7 @@
 """Gateway (issue 16): per-key routes and limits, and the key's name on ledger rows.
 
 Revision ID: 0008_gateway
-Revises: 0003_api_keys
+Revises: 0006_search
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_gateway"
-down_revision: str | None = "0003_api_keys"
+down_revision: str | None = "0006_search"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -22,10 +22,13 @@ from app.models.document import (
     DocumentUpdate,
 )
 from app.models.job import Job, JobCreate, JobRead, JobUpdate
+from app.models.quality import AIFeedback, EvalResult, ResponseCacheEntry
+from app.models.skill_stat import SkillStat
 from app.models.usage import UsageRecord
 
 __all__ = [
     "VERSIONED_TABLES",
+    "AIFeedback",
     "ApiKey",
     "Candidate",
     "CandidateCreate",
@@ -40,6 +43,7 @@ __all__ = [
     "DocumentRead",
     "DocumentUpdate",
     "ErrorResponse",
+    "EvalResult",
     "ImportResult",
     "Job",
     "JobCreate",
@@ -49,7 +53,9 @@ __all__ = [
     "Message",
     "MessageRole",
     "Page",
+    "ResponseCacheEntry",
     "Seniority",
+    "SkillStat",
     "UsageRecord",
     "normalise_skills",
     "utcnow",
