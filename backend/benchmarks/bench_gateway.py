@@ -82,6 +82,30 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 300
     raise RuntimeError(f"nothing listening on {port} after {timeout}s")
 
 
+def _until_ok(port: int, headers: dict[str, str], timeout: float = 240) -> None:
+    """POST one request until it answers 200; RuntimeError with the last body otherwise."""
+    import urllib.error
+    import urllib.request
+
+    deadline, last = time.monotonic() + timeout, ""
+    while time.monotonic() < deadline:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            data=BODY,
+            headers={"content-type": "application/json", **headers},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                if response.status == 200:
+                    return
+        except urllib.error.HTTPError as error:
+            last = error.read().decode(errors="replace")[:300]
+        except OSError as error:
+            last = str(error)
+        time.sleep(1)
+    raise RuntimeError(f"no 200 from port {port} within {timeout}s: {last}")
+
+
 @dataclass
 class Side:
     name: str
@@ -164,6 +188,8 @@ def start_litellm(upstream: int, workdir: Path) -> Side | None:
         stderr=subprocess.DEVNULL,
     )
     wait_ready(port, process)
+    # Listening is not ready: its router loads the model list after the port opens.
+    _until_ok(port, {"authorization": f"Bearer {LITELLM_KEY}"})
     return Side(
         "LiteLLM proxy",
         Target("127.0.0.1", port, "/v1/chat/completions", {"authorization": "Bearer sk-bench"}),
@@ -227,6 +253,7 @@ def report(sides: list[Side], missing: list[str], runs: int) -> str:
         "CPU-s/1000 stream | errors |",
         "|---|---|---|---|---|---|---|---|",
     ]
+
     def added(side: Side, key: str) -> str:
         if side is base:
             return f"({median(side, key):.2f} abs)"
