@@ -125,8 +125,10 @@ class PreparedCall:
     tap: AttemptTap
     config: RunnableConfig
 
-    def kwargs(self) -> dict[str, Any]:
-        return dict(self.request.options)
+    @property
+    def attempts(self) -> list[Attempt]:
+        """The attempts the call has made so far (a failed one included)."""
+        return list(self.tap.attempts)
 
     # The gateway is a server, not a LangChain application: it calls the hybrid's own
     # call loop directly (`run_manager=None`), without LangChain's per-call callback and
@@ -160,7 +162,7 @@ class PreparedCall:
         `model_provider`, first in route order; the hybrid's closing metadata confirms it.
         """
         kind = chunk.response_metadata.get("model_provider")
-        failed = {a.provider for a in self.tap.attempts if not a.ok}
+        failed = {a.provider for a in self.attempts if not a.ok}
         candidates = [m for m in self.model.members if kind is None or member_kind(m) == kind]
         fresh = [m for m in candidates if m.name not in failed]
         if fresh:

@@ -178,7 +178,7 @@ async def _serve(request: Request, wire: Wire) -> Response:
 
 
 def _failed_headers(call: PreparedCall) -> dict[str, str]:
-    return {"x-tandem-attempts": str(len(call.tap.attempts))}
+    return {"x-tandem-attempts": str(len(call.attempts))}
 
 
 async def _stream(
