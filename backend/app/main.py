@@ -41,8 +41,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.response_cache = build_response_cache(settings)  # None unless AI_RESPONSE_CACHE_ENABLED
     app.include_router(health_router)
+    # /v1 (OpenAI- and Anthropic-compatible gateway) first: routes are matched in order and
+    # the gateway is the hot path for other services.
+    install_gateway(app, settings)
     app.include_router(api_router, prefix=settings.API_V1_STR)
-    install_gateway(app, settings)  # /v1: OpenAI- and Anthropic-compatible endpoints
     # Operations data: admin keys only (browsers may use HTTP Basic; see app/security/auth.py).
     app.include_router(metrics_router, dependencies=[Depends(require_admin)])
     # The status page is static and holds no data: it signs in to the admin-only

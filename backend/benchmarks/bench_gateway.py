@@ -50,6 +50,8 @@ PORTKEY = (
 )
 LITELLM = BACKEND / ".venv-bench" / "bin" / "litellm"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+#: LiteLLM's proxy refuses to start without a (strong) master key: its side's auth.
+LITELLM_KEY = "sk-" + "5e" * 32
 BODY = json.dumps({"model": "default", "messages": [{"role": "user", "content": "Say hello."}]}).encode()
 STREAM_BODY = json.dumps(
     {"model": "default", "messages": [{"role": "user", "content": "Say hello."}], "stream": True}
@@ -68,7 +70,7 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(v) for v in fields[11:15]) / CLOCK_TICKS
 
 
-def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 300) -> None:
+def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 900) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -78,6 +80,30 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 300
                 return
         time.sleep(0.2)
     raise RuntimeError(f"nothing listening on {port} after {timeout}s")
+
+
+def _until_ok(port: int, headers: dict[str, str], timeout: float = 240) -> None:
+    """POST one request until it answers 200; RuntimeError with the last body otherwise."""
+    import urllib.error
+    import urllib.request
+
+    deadline, last = time.monotonic() + timeout, ""
+    while time.monotonic() < deadline:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            data=BODY,
+            headers={"content-type": "application/json", **headers},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                if response.status == 200:
+                    return
+        except urllib.error.HTTPError as error:
+            last = error.read().decode(errors="replace")[:300]
+        except OSError as error:
+            last = str(error)
+        time.sleep(1)
+    raise RuntimeError(f"no 200 from port {port} within {timeout}s: {last}")
 
 
 @dataclass
@@ -150,15 +176,20 @@ def start_litellm(upstream: int, workdir: Path) -> Side | None:
         "model_list:\n  - model_name: default\n    litellm_params:\n      model: openai/gpt-4o\n"
         f"      api_base: http://127.0.0.1:{upstream}/v1\n      api_key: sk-bench\n"
         "litellm_settings:\n  drop_params: true\n"
+        f"general_settings:\n  master_key: {LITELLM_KEY}\n"
     )
     port = free_port()
     process = subprocess.Popen(
         [str(LITELLM), "--config", str(config), "--port", str(port), "--num_workers", "1"],
         cwd=workdir,
+        # Its bundled price map, not a download: benchmark traffic stays on 127.0.0.1.
+        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     wait_ready(port, process)
+    # Listening is not ready: its router loads the model list after the port opens.
+    _until_ok(port, {"authorization": f"Bearer {LITELLM_KEY}"})
     return Side(
         "LiteLLM proxy",
         Target("127.0.0.1", port, "/v1/chat/completions", {"authorization": "Bearer sk-bench"}),
@@ -204,6 +235,8 @@ def measure(side: Side, sequential: int, total: int) -> dict[str, float]:
         figures[f"{label}cpu_per_1000"] = cpu * 1000 / total
         errors += failed
     figures["errors"] = float(len(errors))
+    if errors:
+        figures["first_error_status"] = float(errors[0])
     return figures
 
 
@@ -220,6 +253,7 @@ def report(sides: list[Side], missing: list[str], runs: int) -> str:
         "CPU-s/1000 stream | errors |",
         "|---|---|---|---|---|---|---|---|",
     ]
+
     def added(side: Side, key: str) -> str:
         if side is base:
             return f"({median(side, key):.2f} abs)"
@@ -233,7 +267,7 @@ def report(sides: list[Side], missing: list[str], runs: int) -> str:
             f"{median(side, 'stream_cpu_per_1000'):.2f} | {median(side, 'errors'):.0f} |"
         )
     for name in missing:
-        lines.append(f"| {name} | not installed (see the module docstring) | | | | | | |")
+        lines.append(f"| {name} | | | | | | | |")
     return "\n".join(lines)
 
 
@@ -255,9 +289,13 @@ def main() -> None:
         try:
             sides.append(start_tandem(upstream_port, workdir))
             for name, start in (("LiteLLM proxy", start_litellm), ("Portkey gateway", start_portkey)):
-                side = start(upstream_port, workdir)
+                try:
+                    side = start(upstream_port, workdir)
+                except RuntimeError as error:  # did not start: say so in the table
+                    missing.append(f"{name} ({error})")
+                    continue
                 if side is None:
-                    missing.append(name)
+                    missing.append(f"{name} (not installed, see the module docstring)")
                 else:
                     sides.append(side)
             for run in range(args.runs):

@@ -63,11 +63,11 @@ _JSON_RESPONSE = (
     + b"\r\n\r\n"
     + _COMPLETION
 )
+# Chunked, as the real API streams (one HTTP chunk per event).
 _STREAM_RESPONSE = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: "
-    + str(len(_EVENTS)).encode()
-    + b"\r\n\r\n"
-    + _EVENTS
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    + b"".join(b"%x\r\n%s\n\n\r\n" % (len(e) + 2, e) for e in _EVENTS.split(b"\n\n") if e)
+    + b"0\r\n\r\n"
 )
 _MODELS = json.dumps(
     {"object": "list", "data": [{"id": "gpt-4o", "object": "model", "created": 0, "owned_by": "bench"}]}

@@ -28,6 +28,7 @@ from app.ai.providers.attempts import Attempt
 from app.ai.providers.base import Member
 from app.ai.providers.errors import ProviderError, ProviderNotConfiguredError
 from app.ai.providers.factory import adapter_for, get_llm_provider, provider_order
+from app.ai.providers.hybrid import _RUN_METADATA as RUN_METADATA
 from app.ai.providers.hybrid import HybridChatModel
 from app.core.config import Settings
 
@@ -124,18 +125,35 @@ class PreparedCall:
     tap: AttemptTap
     config: RunnableConfig
 
-    def kwargs(self) -> dict[str, Any]:
-        return dict(self.request.options)
+    @property
+    def attempts(self) -> list[Attempt]:
+        """The attempts the call has made so far (a failed one included)."""
+        return list(self.tap.attempts)
 
+    # The gateway is a server, not a LangChain application: it calls the hybrid's own
+    # call loop directly (`run_manager=None`), without LangChain's per-call callback and
+    # tracing machinery, which costs more CPU than the rest of a gateway call together
+    # (docs/BENCHMARKS.md). Failover, observers, the ledger and metrics all run in that
+    # loop. The engine rebuild (issue 10) makes this an explicit entry point.
     async def invoke(self) -> AIMessage:
-        answer = await self.model.ainvoke(
-            self.request.messages, self.config, stop=self.request.stop, **self.kwargs()
+        result = await self.model._agenerate(
+            self.request.messages, self.request.stop, None, **self._call_kwargs()
         )
+        answer = result.generations[0].message
         assert isinstance(answer, AIMessage)
         return answer
 
-    def stream(self) -> AsyncIterator[AIMessageChunk]:
-        return self.model.astream(self.request.messages, self.config, stop=self.request.stop, **self.kwargs())
+    async def stream(self) -> AsyncIterator[AIMessageChunk]:
+        chunks = self.model._astream(self.request.messages, self.request.stop, None, **self._call_kwargs())
+        try:
+            async for chunk in chunks:
+                assert isinstance(chunk.message, AIMessageChunk)
+                yield chunk.message
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
+
+    def _call_kwargs(self) -> dict[str, Any]:
+        return {**self.request.options, RUN_METADATA: dict(self.config.get("metadata") or {})}
 
     def serving_member(self, chunk: AIMessageChunk) -> Member | None:
         """The member whose stream `chunk` (the first with content) comes from.
@@ -144,7 +162,7 @@ class PreparedCall:
         `model_provider`, first in route order; the hybrid's closing metadata confirms it.
         """
         kind = chunk.response_metadata.get("model_provider")
-        failed = {a.provider for a in self.tap.attempts if not a.ok}
+        failed = {a.provider for a in self.attempts if not a.ok}
         candidates = [m for m in self.model.members if kind is None or member_kind(m) == kind]
         fresh = [m for m in candidates if m.name not in failed]
         if fresh:

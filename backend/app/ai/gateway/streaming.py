@@ -146,7 +146,7 @@ async def open_stream(
     provider = (meta or {}).get("provider") or (member.name if member else "")
     served = (meta or {}).get("model") or (member.model_name if member else call.request.model)
     encoder = make_encoder(served)
-    attempts = len(call.tap.attempts) + (0 if finished else 1)
+    attempts = len(call.attempts) + (0 if finished else 1)
     return OpenedStream(served, provider, attempts, _body(chunks, held, finished, encoder, on_done))
 
 

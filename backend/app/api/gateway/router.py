@@ -140,7 +140,7 @@ async def _serve(request: Request, wire: Wire) -> Response:
         chat, include_usage = wire.parse(await _read(request, limit))
         _check_routes(key, chat)
         try:
-            call = gateway.prepare(chat, {"client": key.name, "wire": wire.name})
+            call = gateway.prepare(chat, {"client": key.name, "client_id": key.client_id, "wire": wire.name})
         except UnknownModelError as error:
             raise GatewayRefusal(
                 Failure(
@@ -178,7 +178,7 @@ async def _serve(request: Request, wire: Wire) -> Response:
 
 
 def _failed_headers(call: PreparedCall) -> dict[str, str]:
-    return {"x-tandem-attempts": str(len(call.tap.attempts))}
+    return {"x-tandem-attempts": str(len(call.attempts))}
 
 
 async def _stream(
