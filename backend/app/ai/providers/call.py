@@ -102,7 +102,13 @@ class CallState:
         return eligible
 
     def next_attempt(self) -> tuple[Member, float] | None:
-        return self.planner.next()
+        step = self.planner.next()
+        if step is not None:
+            # A structured-output binding happens when a call first reaches the member; a
+            # binding error is the caller's (a schema the provider cannot take), as it was
+            # when every member bound up front -- not a provider failure to fail over on.
+            step[0].bind_pending()
+        return step
 
     def call_kwargs(self, member: Member) -> dict[str, Any]:
         """Kwargs for the inner model: its bindings, the caller's, our limits."""
