@@ -3,6 +3,12 @@
 Written in the background by `app.observability.ledger.UsageLedger`, so a slow or
 unavailable database never slows or fails an AI answer. Cost is stored as a float of
 USD: the ledger is for reporting (sums over many calls), not for invoicing.
+
+Besides one row per call, every failed *attempt* inside a call (the primary's 503
+before the failover answered, say) gets a row of its own, with `outcome` =
+`attempt:<error class>`, the provider that failed, no tokens and no cost. That is how
+`usage` shows failures of a provider whose calls were rescued by another: counted on
+the call's row alone they would vanish behind the successful answer.
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.models.common import UTCDateTime, utcnow
+
+#: `outcome` prefix of the rows recording one failed attempt rather than a call.
+ATTEMPT_OUTCOME_PREFIX = "attempt:"
 
 
 class UsageRecord(SQLModel, table=True):
@@ -38,3 +47,8 @@ class UsageRecord(SQLModel, table=True):
     strategy: str | None = Field(default=None, max_length=32)
     arm: str | None = Field(default=None, max_length=32)
     request_id: str | None = Field(default=None, max_length=64)
+
+    @property
+    def is_failed_attempt(self) -> bool:
+        """True for the row of a failed attempt, False for the row of a call."""
+        return self.outcome.startswith(ATTEMPT_OUTCOME_PREFIX)

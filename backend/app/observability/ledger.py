@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from app.ai.providers.observers import CallRecord
 from app.core.request_context import get_request_id
-from app.models.usage import UsageRecord
+from app.models.usage import ATTEMPT_OUTCOME_PREFIX, UsageRecord
 
 logger = logging.getLogger("app.observability.ledger")
 _TABLE: Table = UsageRecord.__table__  # type: ignore[attr-defined]
@@ -48,6 +48,27 @@ def row_for(record: CallRecord, now: datetime | None = None) -> dict[str, Any]:
         "arm": record.arm,
         "request_id": str(request_id)[:64] if request_id else None,
     }
+
+
+def rows_for(record: CallRecord, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The rows of one call: one per failed attempt (see app/models/usage.py), then the call's."""
+    call = row_for(record, now)
+    failed = [
+        {
+            **call,
+            "provider": attempt.provider,
+            "model": attempt.model,
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "cost_usd": 0.0,
+            "latency_ms": float(attempt.latency_ms),
+            "outcome": (ATTEMPT_OUTCOME_PREFIX + attempt.outcome)[:32],
+            "failover": False,
+        }
+        for attempt in record.attempts
+        if not attempt.ok
+    ]
+    return [*failed, call]
 
 
 class UsageLedger:
@@ -77,7 +98,8 @@ class UsageLedger:
         if self._queue.qsize() + len(self._retry) >= self.max_pending:
             self.dropped += 1  # the database has been down for very long; keep memory bounded
             return
-        self._queue.put_nowait(row_for(record))
+        for row in rows_for(record):
+            self._queue.put_nowait(row)
         if self._queue.qsize() >= self.batch_size:
             self._wake.set()
 

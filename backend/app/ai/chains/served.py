@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 
-from app.ai.providers.errors import ProviderError, describe
+from app.ai.providers.errors import ProviderError, ProviderNotConfiguredError
 from app.core.request_context import get_request_id
 
 #: `provider`/`model` of an answer no model produced (degraded, or "I don't know").
@@ -60,7 +60,7 @@ class ServedBy:
             model=LOCAL_MODEL,
             degraded=True,
             attempts=[a.as_dict() for a in error.attempts],
-            reason=describe(error.exceptions[-1]) if error.exceptions else str(error),
+            reason=degraded_reason(error),
         )
 
     @classmethod
@@ -78,6 +78,28 @@ class ServedBy:
             "latency_ms": self.latency_ms,
             "degraded_reason": self.reason,
         }
+
+
+def degraded_reason(error: ProviderError) -> str:
+    """Why no provider answered, in words a client can show: one clause per attempt.
+
+    Built from the attempt records (provider, error class, reason, HTTP status), not from
+    the SDK exceptions, whose text carries Python reprs of the provider's JSON body and
+    its request ids -- noise to a reader, and nothing a client of ours can act on.
+    """
+    not_configured = next(
+        (e for e in error.exceptions if isinstance(e, ProviderNotConfiguredError)), None
+    )
+    if not_configured is not None:
+        return str(not_configured)
+    clauses = []
+    for attempt in error.attempts:
+        detail = (attempt.reason or attempt.outcome).replace("_", " ")
+        status = f" (HTTP {attempt.status})" if attempt.status else ""
+        clauses.append(f"{attempt.provider}: {detail}{status}")
+    if not clauses:
+        return str(error.message)
+    return "no AI provider answered: " + "; ".join(clauses)
 
 
 def run_config(feature: str, user_id: str | None = None) -> RunnableConfig:

@@ -12,6 +12,7 @@ Why these rules:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -54,10 +55,32 @@ def answer_schema(chunk_ids: list[int]) -> type[BaseModel]:
     )
 
 
+_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*(?=\s|$)")
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"')\]]*$")
+
+
+def excerpt(text: str, limit: int = PASSAGE_PREVIEW_CHARS) -> str:
+    """`text` shortened to at most `limit` characters (plus an ellipsis) without cutting a sentence.
+
+    Whole sentences when the first one fits; otherwise the words that fit, then "…". A
+    passage that itself stops mid-sentence (a chunk boundary) also ends in "…", so a
+    reader never takes a cut sentence for the document's complete statement.
+    """
+    text = " ".join(text.split())
+    if len(text) > limit:
+        head = text[: limit + 1]
+        ends = [m.end() for m in _SENTENCE_END.finditer(head) if m.end() <= limit]
+        words = head[:limit].rsplit(" ", 1)[0].rstrip(",;:-")
+        text = head[: ends[-1]] if ends else words + "…"
+    if text and not _ENDS_SENTENCE.search(text):
+        text += "…"
+    return text
+
+
 def degraded_answer(chunks: list[RetrievedChunk]) -> str:
     lines = ["AI is unavailable right now; the most relevant passages are:"]
     for chunk in chunks[:DEGRADED_PASSAGES]:
-        lines.append(f"- {chunk.document_title}: {chunk.text[:PASSAGE_PREVIEW_CHARS].strip()}")
+        lines.append(f"- {chunk.document_title}: {excerpt(chunk.text)}")
     return "\n".join(lines)
 
 
