@@ -16,8 +16,13 @@ Three configurations, each a subclass:
 
 Skipped, and declared here: the input modalities the emulators do not speak (images,
 PDF, audio; the `supports_*` properties keep LangChain's default `False`), and the
-VCR-recorded `test_stream_time` benchmark (`enable_vcr_tests` is `False`: speed is
-measured in `benchmarks/`, not in timed tests).
+VCR-recorded `test_stream_time` benchmark (`enable_vcr_tests` is `False`: it replays
+recorded real-provider traffic, and speed is measured in `benchmarks/`, not in timed
+tests).
+
+The `model=` override tests name another model of the provider expected to serve;
+with the primary failing, that is the secondary's, so those four calls go to the
+secondary first and do not try the primary (the per-test check exempts them).
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from app.ai.providers.factory import get_llm_provider
 from app.ai.providers.hybrid import HybridChatModel
 from app.core.config import Settings
 from emulators import Fault, RunningEmulator
+
+#: A second model of each provider, for the standard `model=` override tests.
+OTHER_MODEL = {"openai": "gpt-4.1", "anthropic": "claude-haiku-4-5"}
 
 
 class _HybridOnEmulators(ChatModelIntegrationTests):
@@ -58,6 +66,16 @@ class _HybridOnEmulators(ChatModelIntegrationTests):
     @property
     def supports_json_mode(self) -> bool:
         return True
+
+    @property
+    def supports_anthropic_inputs(self) -> bool:
+        return True
+
+    @property
+    def model_override_value(self) -> str | None:
+        """Another model of the provider expected to serve (a `model=` override goes
+        first to the provider whose model it names, see `call.py`)."""
+        return OTHER_MODEL[self.secondary if self.primary_fails else self.primary]
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
@@ -93,7 +111,8 @@ class _HybridOnEmulators(ChatModelIntegrationTests):
         if self.primary_fails:
             emulators[self.primary].faults.set_default(Fault(status=503))
         yield model
-        if self.primary_fails:
+        # A `model=` override naming the secondary's model goes to the secondary first.
+        if self.primary_fails and "model_override" not in request.node.name:
             served = emulators[self.secondary].request_count
             tried = emulators[self.primary].request_count
             assert tried >= served, f"{served} calls reached the secondary, only {tried} the primary"

@@ -32,6 +32,13 @@ class ProviderAdapter(ABC):
     required_settings: ClassVar[tuple[str, ...]]
     #: Keys in a stream chunk's metadata whose presence proves the answer is complete.
     terminal_metadata_keys: ClassVar[tuple[str, ...]] = ("finish_reason",)
+    #: Name prefixes of this provider's models: a call's `model=` override goes to the
+    #: provider serving that model (`serves_model`), never to one that does not.
+    model_prefixes: ClassVar[tuple[str, ...]] = ()
+
+    def serves_model(self, model: str) -> bool:
+        """True when `model` is one of this provider's models (by name prefix)."""
+        return bool(self.model_prefixes) and model.startswith(self.model_prefixes)
 
     def is_configured(self, settings: Settings) -> bool:
         return all(getattr(settings, name, None) for name in self.required_settings)
@@ -164,6 +171,10 @@ class Member:
     @property
     def model_name(self) -> str:
         return self._loops.model_name
+
+    def serves_model(self, model: str) -> bool:
+        """True when a `model=` override naming `model` may be sent to this provider."""
+        return model == self.model_name or self.adapter.serves_model(model)
 
     def _binding_kwargs(self, bound: Runnable[Any, Any]) -> dict[str, Any]:
         if not isinstance(bound, RunnableBinding) or bound.bound is not self.model:
