@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
+from app.ai.cache import build_response_cache
 from app.api.errors import install_error_handlers
 from app.api.routes.health import router as health_router
 from app.api.routes.metrics import router as metrics_router
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
     )
     app.state.settings = settings
+    app.state.response_cache = build_response_cache(settings)  # None unless AI_RESPONSE_CACHE_ENABLED
     app.include_router(health_router)
     app.include_router(api_router, prefix=settings.API_V1_STR)
     # Operations data: admin keys only (browsers may use HTTP Basic; see app/security/auth.py).

@@ -33,14 +33,19 @@ def _key(row: UsageRecord, grouping: str) -> str:
     return str(value) if value else "(none)"
 
 
-COLUMNS = ("calls", "failed", "failed_attempts", "failovers", "input_tokens", "output_tokens", "cost_usd")
+COLUMNS = (
+    "calls", "failed", "failed_attempts", "failovers", "cache_hits", "input_tokens", "output_tokens",
+    "cache_read_tokens", "cache_write_tokens", "cost_usd",
+)
 
 
 def summarise(rows: Iterable[UsageRecord]) -> dict[str, list[dict[str, Any]]]:
-    """{grouping: [{key, calls, failed, failed_attempts, failovers, input_tokens, output_tokens, cost_usd}]}.
+    """{grouping: [{key, calls, failed, failed_attempts, failovers, cache_hits, input_tokens,
+    output_tokens, cache_read_tokens, cache_write_tokens, cost_usd}]}.
 
     `failed` counts calls that got no answer; `failed_attempts` counts attempts of the
-    provider (feature, day) that failed, including those another provider rescued.
+    provider (feature, day) that failed, including those another provider rescued;
+    `cache_hits` are answers served by the response cache (outcome `cached`, no call).
     """
     totals: dict[str, dict[str, dict[str, Any]]] = {
         g: defaultdict(lambda: dict.fromkeys(COLUMNS, 0)) for g in GROUPINGS
@@ -52,10 +57,13 @@ def summarise(rows: Iterable[UsageRecord]) -> dict[str, list[dict[str, Any]]]:
                 entry["failed_attempts"] += 1
                 continue
             entry["calls"] += 1
-            entry["failed"] += int(row.outcome != "ok")
+            entry["failed"] += int(row.outcome not in ("ok", "cached"))
             entry["failovers"] += int(row.failover)
+            entry["cache_hits"] += int(row.outcome == "cached")
             entry["input_tokens"] += row.input_tokens
             entry["output_tokens"] += row.output_tokens
+            entry["cache_read_tokens"] += row.cache_read_tokens
+            entry["cache_write_tokens"] += row.cache_write_tokens
             entry["cost_usd"] += row.cost_usd
     return {
         grouping: [

@@ -25,7 +25,7 @@ ATTEMPT_OUTCOME_PREFIX = "attempt:"
 
 
 class UsageRecord(SQLModel, table=True):
-    """One finished AI call (successful or not)."""
+    """One finished AI call (successful or not); outcome `cached` is a response-cache hit."""
 
     __tablename__ = "ai_usage"
     __table_args__ = (
@@ -39,14 +39,21 @@ class UsageRecord(SQLModel, table=True):
     provider: str | None = Field(default=None, max_length=32)
     model: str | None = Field(default=None, max_length=128)
     input_tokens: int = 0
+    """All input tokens, cache reads and writes included (LangChain's `input_tokens`)."""
     output_tokens: int = 0
+    cache_read_tokens: int = 0
+    """Input tokens served from the provider's prompt cache (billed at the cached rate)."""
+    cache_write_tokens: int = 0
+    """Input tokens written to the provider's prompt cache (Anthropic bills them at 125%)."""
     cost_usd: float = 0.0
     latency_ms: float = 0.0
     outcome: str = Field(max_length=32)
     failover: bool = False
     strategy: str | None = Field(default=None, max_length=32)
     arm: str | None = Field(default=None, max_length=32)
-    request_id: str | None = Field(default=None, max_length=64)
+    request_id: str | None = Field(default=None, max_length=64, index=True)
+    client_id: str | None = Field(default=None, max_length=64)
+    """The API key (`key-<id>`) the answer went to: only it may rate the answer."""
 
     @property
     def is_failed_attempt(self) -> bool:

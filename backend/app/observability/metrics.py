@@ -17,6 +17,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from app.ai.providers.observers import CallRecord
+from app.ai.providers.pricing import token_counts
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120)
@@ -72,11 +73,9 @@ class MetricsObserver:
             SKIPS.labels(skipped.get("provider", "?"), skipped.get("reason", "?").split(":")[0]).inc()
         if record.ttft_ms is not None:
             TTFT.labels(provider).observe(record.ttft_ms / 1000.0)
-        usage = record.usage or {}
-        for direction in ("input", "output"):
-            count = usage.get(f"{direction}_tokens")
-            if count:
-                TOKENS.labels(provider, record.model or "none", direction).inc(count)
+        for direction, count in token_counts(record.usage).items():
+            if count:  # input (cached included), output, cache_read, cache_write
+                TOKENS.labels(provider, record.model or "none", direction.removesuffix("_tokens")).inc(count)
         if record.cost_usd:
             COST.labels(provider, record.model or "none").inc(record.cost_usd)
 

@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, SystemMessage
 from sqlmodel import Session
 
 from app.ai.chains.recommendation_chain import candidate_summary, job_summary
-from app.ai.chains.served import DATA_RULE, ServedBy, run_config
+from app.ai.chains.served import DATA_RULE, ServedBy, run_config, stable_first
 from app.ai.providers.errors import ProviderError
 from app.ai.providers.factory import get_llm_provider
 from app.core.config import Settings
@@ -117,10 +117,14 @@ class CoverLetterChain:
     ) -> list[BaseMessage]:
         return [
             SystemMessage(
-                f"Write a {tone.value} cover letter of about {WORDS[length]} words for the candidate "
-                f"applying to the job. Plain text, no placeholders.\n{DATA_RULE}"
+                "Write a cover letter for the candidate applying to the job, in the tone and "
+                f"length asked at the end. Plain text, no placeholders.\n{DATA_RULE}"
             ),
-            HumanMessage(f"Candidate:\n{candidate_summary(candidate)}\n\nJob:\n{job_summary(job)}"),
+            stable_first(
+                f"Candidate:\n{candidate_summary(candidate)}",
+                f"Job:\n{job_summary(job)}",
+                variable=f"Tone: {tone.value}. Length: about {WORDS[length]} words.",
+            ),
         ]
 
     async def astream(

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anthropic
 from langchain_anthropic import ChatAnthropic
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
 
 from app.ai.providers.base import ProviderAdapter
 from app.ai.providers.classification import Classification, ErrorClass
+from app.ai.providers.prompt_caching import add_breakpoints
 from app.ai.providers.registry import register
 from app.core.config import Settings
+
+
+class CachingChatAnthropic(ChatAnthropic):
+    """`ChatAnthropic` that marks the stable prompt prefixes for Anthropic's cache.
+
+    Why a subclass: breakpoints belong in the formatted payload (after LangChain has
+    turned messages and tools into Anthropic blocks), and only for this provider --
+    the other providers receive the same messages unmarked.
+    """
+
+    prompt_caching: bool = True
+
+    def _get_request_payload(
+        self, input_: LanguageModelInput, *, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = super()._get_request_payload(input_, stop=stop, **kwargs)
+        if self.prompt_caching:
+            add_breakpoints(payload, self.model)
+        return payload
 
 
 class AnthropicAdapter(ProviderAdapter):
@@ -24,7 +46,7 @@ class AnthropicAdapter(ProviderAdapter):
         return settings.ANTHROPIC_MODEL
 
     def build(self, settings: Settings) -> BaseChatModel:
-        return ChatAnthropic(  # type: ignore[call-arg,arg-type]
+        return CachingChatAnthropic(  # type: ignore[call-arg,arg-type]
             model=settings.ANTHROPIC_MODEL,
             api_key=settings.ANTHROPIC_API_KEY,  # type: ignore[arg-type]
             base_url=settings.ANTHROPIC_BASE_URL,
@@ -32,6 +54,7 @@ class AnthropicAdapter(ProviderAdapter):
             timeout=settings.AI_REQUEST_TIMEOUT,
             max_retries=0,  # one retry loop only: ours
             stream_usage=True,
+            prompt_caching=settings.AI_PROMPT_CACHING,
         )
 
     def for_new_event_loop(self, model: BaseChatModel) -> BaseChatModel:

@@ -27,7 +27,7 @@ from app.ai.providers.errors import (
 )
 from app.ai.providers.observers import CallRecord, notify
 from app.ai.providers.planner import AttemptPlanner
-from app.ai.providers.pricing import call_cost
+from app.ai.providers.pricing import call_cost, token_counts
 from app.ai.providers.routing import CallContext
 
 if TYPE_CHECKING:
@@ -176,6 +176,7 @@ class CallState:
         self._attempt(member, "ok")
         meta = self.metadata_for(member)
         meta["cost_usd"] = call_cost(self.model.observers, self.model_for(member), usage)
+        meta["usage"] = token_counts(usage)
         self._log("ok", meta, usage=usage, streamed=streamed, ttft_ms=ttft_ms)
         return meta
 

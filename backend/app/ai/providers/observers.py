@@ -68,6 +68,12 @@ def unregister_observer(observer: CallObserver) -> None:
         _registered.remove(observer)
 
 
+def notify_registered(record: CallRecord) -> None:
+    """Deliver `record` to the registered observers only: for answers served without a
+    model call (response-cache hits), which the ledger and metrics still count."""
+    notify(list(_registered), record)
+
+
 class _RegisteredObservers:
     """Forwards to whatever is registered at the time of the call."""
 

@@ -16,11 +16,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlmodel import Session
 
-from app.ai.chains.served import DATA_RULE, ServedBy, data_block, run_config
+from app.ai.chains.served import DATA_RULE, ServedBy, data_block, run_config, stable_first
 from app.ai.providers.errors import ProviderError
 from app.ai.providers.factory import get_llm_provider
 from app.ai.rag.retrieval import RetrievedChunk, retrieve
@@ -43,6 +43,8 @@ class QAAnswer:
     served: ServedBy
     found: bool
     """False when nothing relevant was retrieved (the answer is "I don't know")."""
+    complete: bool = True
+    """False when the model's structured answer did not parse (its raw text is the answer)."""
 
 
 def answer_schema(chunk_ids: list[int]) -> type[BaseModel]:
@@ -108,7 +110,7 @@ class QAChain:
         )
         messages: list[BaseMessage] = [
             SystemMessage(f"{INSTRUCTIONS}\n{DATA_RULE}"),
-            HumanMessage(f"{documents}\n\nQuestion: {question}"),
+            stable_first(documents, variable=f"Question: {question}"),
         ]
         model = get_llm_provider(settings=self.settings)
         schema = answer_schema([c.chunk_id for c in chunks])
@@ -123,7 +125,7 @@ class QAChain:
         served = ServedBy.from_message(result["raw"])
         parsed = result.get("parsed")
         if parsed is None:  # unparseable answer: keep the raw text, cite what it was given
-            return QAAnswer(str(result["raw"].text), chunks, served, True)
+            return QAAnswer(str(result["raw"].text), chunks, served, True, complete=False)
         cited = set(parsed.cited_chunk_ids)
         citations = [c for c in chunks if c.chunk_id in cited] or chunks[:1]
         return QAAnswer(str(parsed.answer), citations, served, True)

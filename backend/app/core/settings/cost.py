@@ -1,4 +1,4 @@
-"""Prices, budgets, the usage ledger and metrics."""
+"""Prices, budgets, the usage ledger and metrics; prompt and response caching (issue 15)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,24 @@ class CostSettings(BaseModel):
     AI_LEDGER_ENABLED: bool = Field(default=True, description="Write every AI call to the usage ledger.")
     AI_LEDGER_FLUSH_SECONDS: float = Field(default=1.0, description="Ledger background flush period.")
     METRICS_ENABLED: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+    AI_PROMPT_CACHING: bool = Field(
+        default=True, description="Mark stable prompt prefixes with cache_control for Anthropic."
+    )
+    AI_RESPONSE_CACHE_ENABLED: bool = Field(
+        default=False, description="Serve repeated feature calls (same inputs, data, models) from a cache."
+    )
+    AI_RESPONSE_CACHE_TTL_SECONDS: float = Field(
+        default=3600.0, gt=0, description="Seconds a cached answer may be served."
+    )
+    AI_RESPONSE_CACHE_MAX_ENTRIES: int = Field(
+        default=10_000, ge=1, description="Most cached answers kept (oldest evicted first)."
+    )
+    AI_RESPONSE_CACHE_MAX_ENTRY_BYTES: int = Field(
+        default=262_144, ge=1, description="Answers larger than this (JSON bytes) are not cached."
+    )
+    AI_RESPONSE_CACHE_REDIS_URL: str | None = Field(
+        default=None, description="Redis for the response cache (unset: AI_STATE_REDIS_URL, else the DB)."
+    )
 
     def budget_usd(self, provider: str, period: str) -> float | None:
         """`AI_BUDGET_<PROVIDER>_<DAILY|MONTHLY>_USD`, None when unlimited."""
@@ -37,6 +55,12 @@ class CostSettings(BaseModel):
                     raise ValueError("not an object")
             except ValueError as error:
                 problems.append(f"AI_PRICES must be a JSON object of model -> prices ({error})")
+        url = self.AI_RESPONSE_CACHE_REDIS_URL
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            problems.append(
+                "AI_RESPONSE_CACHE_REDIS_URL must be a redis://, rediss:// or unix:// URL "
+                f"(got scheme {url.split(':', 1)[0][:12]!r})"
+            )
         if self.AI_PRICES_FILE and not Path(self.AI_PRICES_FILE).is_file():
             problems.append(f"AI_PRICES_FILE={self.AI_PRICES_FILE!r}: allowed values: a path to a JSON file")
         return problems
