@@ -100,11 +100,15 @@ class _HybridOnEmulators(ChatModelIntegrationTests):
             AI_PROVIDER=self.primary,
             AI_FALLBACK_PROVIDER=self.secondary,
             AI_CIRCUIT_ENABLED=not self.primary_fails,
+            # Production's per-attempt timeout and call deadline: the suite runs on loaded
+            # CI machines, and a deadline hit there is not what these tests judge.
+            AI_REQUEST_TIMEOUT=60.0,
+            AI_REQUEST_DEADLINE=120.0,
             AI_BACKOFF_BASE=0.01,
             AI_BACKOFF_MAX=0.05,
         )
         extra = getattr(request, "param", None) or {}
-        standard = {k: v for k, v in self.standard_chat_model_params.items() if k != "timeout"}
+        standard = self.standard_chat_model_params
         built = get_llm_provider(settings=settings)
         self._factory_params = {name: getattr(built, name) for name in built.model_fields_set}
         model = built.model_copy(update={**standard, **extra})
