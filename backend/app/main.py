@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from app.ai.cache import build_response_cache
 from app.api.errors import install_error_handlers
+from app.api.gateway import install_gateway
 from app.api.routes.health import router as health_router
 from app.api.routes.metrics import router as metrics_router
 from app.api.routes.status_page import router as status_page_router
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.response_cache = build_response_cache(settings)  # None unless AI_RESPONSE_CACHE_ENABLED
     app.include_router(health_router)
     app.include_router(api_router, prefix=settings.API_V1_STR)
+    install_gateway(app, settings)  # /v1: OpenAI- and Anthropic-compatible endpoints
     # Operations data: admin keys only (browsers may use HTTP Basic; see app/security/auth.py).
     app.include_router(metrics_router, dependencies=[Depends(require_admin)])
     app.include_router(status_page_router, dependencies=[Depends(require_admin)])

@@ -47,11 +47,15 @@ class Candidate(SQLModel, table=True):
     desired_locations: list[str] = SQLField(
         default_factory=list, sa_column=Column(JSONType, nullable=False)
     )
-    remote_only: bool = SQLField(default=False, sa_column=Column(sa.Boolean, nullable=False))
+    remote_only: bool = SQLField(
+        default=False, sa_column=Column(sa.Boolean, nullable=False, index=True)
+    )
     min_salary: int | None = SQLField(default=None, sa_column=Column(sa.Integer))
-    currency: str = SQLField(default="USD", sa_column=Column(sa.String(3), nullable=False))
+    currency: str = SQLField(
+        default="USD", sa_column=Column(sa.String(3), nullable=False, index=True)
+    )
     desired_seniority: Seniority | None = SQLField(
-        default=None, sa_column=Column(seniority_type(), nullable=True)
+        default=None, sa_column=Column(seniority_type(), nullable=True, index=True)
     )
     created_at: datetime = SQLField(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)

@@ -54,7 +54,9 @@ class Job(SQLModel, table=True):
     remote: bool = SQLField(default=False, sa_column=Column(sa.Boolean, nullable=False, index=True))
     salary_min: int | None = SQLField(default=None, sa_column=Column(sa.Integer))
     salary_max: int | None = SQLField(default=None, sa_column=Column(sa.Integer))
-    currency: str = SQLField(default="USD", sa_column=Column(sa.String(3), nullable=False))
+    currency: str = SQLField(
+        default="USD", sa_column=Column(sa.String(3), nullable=False, index=True)
+    )
     description: str = SQLField(default="", sa_column=Column(sa.Text, nullable=False))
     required_skills: list[str] = SQLField(
         default_factory=list, sa_column=Column(JSONType, nullable=False)
