@@ -28,7 +28,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     scopes = [scope.value for scope in Scope]
     create.add_argument(
         "--scope", choices=scopes, default=Scope.user.value, metavar="{" + ",".join(scopes) + "}",
-        help=f"one of {', '.join(scopes)} (default {Scope.user.value})",
+        help="user (default): catalogue reads and AI features; editor: also catalogue writes "
+        "(create, update, delete, import); admin: also metrics, status and usage data",
     )
     create.add_argument("--routes", help="gateway routes/models the key may name, comma-separated "
                         "(default: all)")

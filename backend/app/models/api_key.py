@@ -20,7 +20,7 @@ class ApiKey(SQLModel, table=True):
     """One client key: who it is for, what it may do, and whether it still works."""
 
     __tablename__ = "api_keys"
-    __table_args__ = (Index("ix_api_keys_key_hash", "key_hash", unique=True),)
+    __table_args__ = (Index("ix_api_keys_key_hash", "key_hash", unique=True), {"sqlite_autoincrement": True})
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)

@@ -20,6 +20,7 @@ from app.models.common import (
     JSONType,
     LocationList,
     Seniority,
+    SingleLine,
     SkillList,
     StrictModel,
     UTCDateTime,
@@ -28,8 +29,8 @@ from app.models.common import (
 )
 from app.models.job import Currency, Salary, seniority_type
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Headline = Annotated[str, StringConstraints(max_length=300)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
+Headline = Annotated[str, StringConstraints(max_length=300), SingleLine]
 Years = Annotated[int, Field(ge=0, le=60)]
 
 
@@ -37,6 +38,8 @@ class Candidate(SQLModel, table=True):
     """A person looking for a job, with what they want from it."""
 
     __tablename__ = "candidates"
+    # Ids are never reused after a delete (SQLite; PostgreSQL sequences never reuse).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = SQLField(default=None, primary_key=True)
     name: str = SQLField(sa_column=Column(sa.String(200), nullable=False))

@@ -31,6 +31,7 @@ class UsageRecord(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ai_usage_created_at", "created_at"),
         Index("ix_ai_usage_provider_created_at", "provider", "created_at"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,8 +1,9 @@
-"""Wiring observability into an app: request ids, metrics, the ledger, the call history.
+"""Wiring observability into an app: request ids, metrics, the usage ledger.
 
-`install_observability(app, settings)` is the one line `create_app` needs. Metrics and
-history observe every call of the process (registered once); the ledger belongs to the
-app's lifespan: started on start-up, drained on shutdown, so nothing queued is lost.
+`install_observability(app, settings)` is the one line `create_app` needs. Metrics
+observe every call of the process (registered once); the ledger belongs to the app's
+lifespan: started on start-up, drained on shutdown, so nothing queued is lost. The
+status page's history is read back from the ledger (app/observability/ledger_history.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from app.ai.providers.budget import budget_tracker
 from app.ai.providers.observers import register_observer, unregister_observer
 from app.core.config import Settings
 from app.db.engine import get_engine
-from app.observability.history import call_history
 from app.observability.ledger import UsageLedger
 from app.observability.metrics import MetricsObserver, ScrapeTimeGauges, install_scrape_gauges
 from app.observability.request_id import RequestIdMiddleware, install_request_id_logging
@@ -36,7 +36,6 @@ def install_observability(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RequestIdMiddleware)
     install_request_id_logging()
     register_observer(_metrics_observer)
-    register_observer(call_history)
     install_scrape_gauges(
         ScrapeTimeGauges(budget_tracker(settings).snapshot, lambda: circuit_states() or {})
     )

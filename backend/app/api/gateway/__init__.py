@@ -10,6 +10,9 @@ from app.api.gateway.router import router
 from app.core.config import Settings
 from app.security.rate_limit import ClientLimiter
 
+#: Where the gateway is mounted; its routes authenticate and cap bodies themselves.
+GATEWAY_PREFIX = router.prefix
+
 
 def install_gateway(app: FastAPI, settings: Settings) -> None:
     """Mount `/v1` and build the app's gateway now, so a bad `AI_ROUTES` stops start-up."""
@@ -20,4 +23,4 @@ def install_gateway(app: FastAPI, settings: Settings) -> None:
     app.include_router(router)
 
 
-__all__ = ["install_gateway", "router"]
+__all__ = ["GATEWAY_PREFIX", "install_gateway", "router"]

@@ -2,12 +2,15 @@
 
 One JSON document for operators and the status page: providers and configuration,
 health and circuit state, recent latency, spend against budget, the routing strategy,
-and a one-hour per-minute history for the charts. Secret-free by construction: it is
-built from `describe_configuration` and counters, never from settings values.
+and a one-hour per-minute history for the charts, read from the usage ledger (so it
+covers every worker and survives restarts; see app/observability/ledger_history.py).
+Secret-free by construction: it is built from `describe_configuration` and counters,
+never from settings values.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict
 from typing import Any
@@ -19,10 +22,25 @@ from app.ai.providers.factory import describe_configuration, health_stats
 from app.ai.providers.strategies import latency_tracker
 from app.api.deps import SettingsDep
 from app.core.config import Settings
-from app.observability.history import call_history
+from app.db.engine import get_engine
+from app.observability.ledger_history import ledger_history
 from app.observability.setup import circuit_states
 
 router = APIRouter(prefix="/ai", tags=["ai"])
+logger = logging.getLogger("app.api")
+HISTORY_MINUTES = 60
+
+
+def _history(settings: Settings) -> dict[str, Any]:
+    """The charts' history and where it comes from (the ledger, or why there is none)."""
+    if not settings.AI_LEDGER_ENABLED:
+        return {"history": [], "history_source": "none: the usage ledger is off (AI_LEDGER_ENABLED=false)"}
+    try:
+        history = ledger_history(get_engine(settings.DATABASE_URL), HISTORY_MINUTES)
+    except Exception:  # the status page must still show live state when the database is down
+        logger.exception("status: usage ledger history unavailable")
+        return {"history": [], "history_source": "none: the usage ledger could not be read"}
+    return {"history": history, "history_source": "usage ledger (ai_usage), all workers"}
 
 
 def _strategy(settings: Settings) -> dict[str, Any]:
@@ -65,5 +83,10 @@ def ai_status(settings: SettingsDep) -> dict[str, Any]:
         "circuits": circuits,
         "recent_latency": latency,
         "spend": spend,
-        "history": call_history.snapshot(),
+        "latency_measures": {
+            "providers.*.recent_latency_ms": "time to first token of this worker's recent calls (ms)",
+            "history.*.latency_ms": "mean whole-call latency per minute (ms): start of the call to its "
+            "complete answer, retries and failover included, by the provider that answered",
+        },
+        **_history(settings),
     }
