@@ -270,6 +270,7 @@ def _conversation(body: dict[str, Any], model: str) -> Conversation:
         structured=structured,
         max_tokens=int(max_tokens) if isinstance(max_tokens, int | float) else None,
         stops=stops,
+        prompt_texts=(_text_of(body.get("system")), *user_texts),
     )
 
 

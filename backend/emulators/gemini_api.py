@@ -385,4 +385,5 @@ def _conversation(body: dict[str, Any], model: str) -> Conversation:
         structured=structured,
         max_tokens=int(max_tokens) if isinstance(max_tokens, int | float) else None,
         stops=tuple(s for s in config.get("stopSequences") or [] if isinstance(s, str)),
+        prompt_texts=(_text((body.get("systemInstruction") or {}).get("parts")), *user_texts),
     )

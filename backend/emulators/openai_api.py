@@ -326,6 +326,11 @@ def _conversation(body: dict[str, Any], model: str) -> Conversation:
         structured=structured,
         max_tokens=int(max_tokens) if isinstance(max_tokens, int | float) else None,
         stops=stops,
+        prompt_texts=tuple(
+            _text_of(m.get("content"))
+            for m in messages
+            if m.get("role") in ("system", "developer", "user")
+        ),
     )
 
 

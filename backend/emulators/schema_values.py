@@ -60,6 +60,11 @@ def generate_value(schema: Any, name: str = "value", root: Any = None) -> Any:
     return _Generator(root if root is not None else schema).generate(schema, name, 0, None, ())
 
 
+def resolve_schema(schema: Any, root: Any) -> dict[str, Any]:
+    """``schema`` with its ``$ref`` chain (against ``root``) followed and ``allOf`` merged."""
+    return _Generator(root).resolve(schema)
+
+
 class _Generator:
     def __init__(self, root: Any) -> None:
         self.root = root if isinstance(root, dict) else {}

@@ -39,6 +39,7 @@ class AnthropicAdapter(ProviderAdapter):
 
     name = "anthropic"
     required_settings = ("ANTHROPIC_API_KEY",)
+    model_prefixes = ("claude-",)
     terminal_metadata_keys = ("stop_reason",)
 
     def model_name(self, settings: Settings) -> str:

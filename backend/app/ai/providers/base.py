@@ -12,7 +12,7 @@ import asyncio
 import threading
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from langchain_core.language_models import BaseChatModel
@@ -32,6 +32,13 @@ class ProviderAdapter(ABC):
     required_settings: ClassVar[tuple[str, ...]]
     #: Keys in a stream chunk's metadata whose presence proves the answer is complete.
     terminal_metadata_keys: ClassVar[tuple[str, ...]] = ("finish_reason",)
+    #: Name prefixes of this provider's models: a call's `model=` override goes to the
+    #: provider serving that model (`serves_model`), never to one that does not.
+    model_prefixes: ClassVar[tuple[str, ...]] = ()
+
+    def serves_model(self, model: str) -> bool:
+        """True when `model` is one of this provider's models (by name prefix)."""
+        return bool(self.model_prefixes) and model.startswith(self.model_prefixes)
 
     def is_configured(self, settings: Settings) -> bool:
         return all(getattr(settings, name, None) for name in self.required_settings)
@@ -106,9 +113,14 @@ class Member:
     `kwargs` hold what the provider's own native method bound (tools, tool_choice,
     response_format, output_config, ...). The hybrid then calls the inner model's
     private `_generate`/`_stream` with them, so callbacks fire once, on the outer run.
+
+    `with_structured_output` binds lazily: the provider's own method runs when a call
+    first reaches the member (`bind_pending`, called by `CallState.next_attempt`), so a
+    secondary that never serves costs nothing and logs nothing (issue 14). Two threads
+    racing to bind both compute the same binding; either result is kept.
     """
 
-    __slots__ = ("_loops", "adapter", "kwargs", "model", "name", "parser")
+    __slots__ = ("_kwargs", "_loops", "_parser", "_pending", "adapter", "model", "name")
 
     def __init__(
         self,
@@ -118,13 +130,39 @@ class Member:
         kwargs: Mapping[str, Any] | None = None,
         parser: Runnable[Any, Any] | None = None,
         loops: _LoopModels | None = None,
+        pending: Callable[[], tuple[dict[str, Any], Runnable[Any, Any] | None]] | None = None,
     ) -> None:
         self.name = name
         self.model = model
         self.adapter = adapter
-        self.kwargs: dict[str, Any] = dict(kwargs or {})
-        self.parser = parser
+        self._kwargs: dict[str, Any] = dict(kwargs or {})
+        self._parser = parser
         self._loops = loops or _LoopModels(model, adapter)
+        self._pending = pending
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """Everything bound for the provider's API (binds a pending structured output)."""
+        self.bind_pending()
+        return self._kwargs
+
+    @property
+    def parser(self) -> Runnable[Any, Any] | None:
+        """The provider's structured-output parser (binds a pending structured output)."""
+        self.bind_pending()
+        return self._parser
+
+    @property
+    def known_kwargs(self) -> dict[str, Any]:
+        """What is bound so far, without binding a pending structured output (for estimates)."""
+        return self._kwargs
+
+    def bind_pending(self) -> None:
+        """Run a deferred `with_structured_output` binding now (no-op when there is none)."""
+        pending = self._pending
+        if pending is not None:
+            self._kwargs, self._parser = pending()
+            self._pending = None
 
     def async_model(self) -> BaseChatModel:
         """The inner model for async calls on the running event loop."""
@@ -134,24 +172,38 @@ class Member:
     def model_name(self) -> str:
         return self._loops.model_name
 
-    def with_binding(self, bound: Runnable[Any, Any], parser: Runnable[Any, Any] | None = None) -> Member:
-        """A copy carrying the kwargs that `bound` (a binding of our model) adds."""
+    def serves_model(self, model: str) -> bool:
+        """True when a `model=` override naming `model` may be sent to this provider."""
+        return model == self.model_name or self.adapter.serves_model(model)
+
+    def _binding_kwargs(self, bound: Runnable[Any, Any]) -> dict[str, Any]:
         if not isinstance(bound, RunnableBinding) or bound.bound is not self.model:
             raise TypeError(f"{self.name}: expected a binding of its own chat model, got {bound!r}")
-        kwargs = {**self.kwargs, **bound.kwargs}
+        return {**self.kwargs, **bound.kwargs}
+
+    def with_binding(self, bound: Runnable[Any, Any], parser: Runnable[Any, Any] | None = None) -> Member:
+        """A copy carrying the kwargs that `bound` (a binding of our model) adds."""
+        kwargs = self._binding_kwargs(bound)
         return Member(self.name, self.model, self.adapter, kwargs, parser, self._loops)
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Member:
         return self.with_binding(self.model.bind_tools(tools, **kwargs), self.parser)
 
     def with_structured_output(self, schema: Any, **kwargs: Any) -> Member:
-        """Apply the provider's own structured-output method; keep its parser beside it."""
-        structured = self.model.with_structured_output(schema, include_raw=False, **kwargs)
-        if not isinstance(structured, RunnableSequence):
-            raise TypeError(f"{self.name}: unexpected structured-output runnable {structured!r}")
-        steps = structured.steps
-        parser: Runnable[Any, Any] = steps[1] if len(steps) == 2 else RunnableSequence(*steps[1:])
-        return self.with_binding(steps[0], parser)
+        """A copy that applies the provider's own structured-output method when first
+        called (see the class docstring), keeping that method's parser beside it."""
+
+        def bind() -> tuple[dict[str, Any], Runnable[Any, Any] | None]:
+            structured = self.model.with_structured_output(schema, include_raw=False, **kwargs)
+            if not isinstance(structured, RunnableSequence):
+                raise TypeError(f"{self.name}: unexpected structured-output runnable {structured!r}")
+            steps = structured.steps
+            parser: Runnable[Any, Any] = steps[1] if len(steps) == 2 else RunnableSequence(*steps[1:])
+            return self._binding_kwargs(steps[0]), parser
+
+        return Member(
+            self.name, self.model, self.adapter, self._kwargs, self._parser, self._loops, pending=bind
+        )
 
     def __repr__(self) -> str:
         return f"Member({self.name!r}, model={self.model_name!r})"

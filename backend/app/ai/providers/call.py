@@ -52,12 +52,18 @@ class CallState:
         self.model = model
         self.metadata = dict(metadata or {})
         self.kwargs = dict(kwargs)
+        self.model_override = _model_override(self.kwargs, model.members)
         self.deadline = Deadline(model.deadline, model.timeout)
         self.attempts: list[Attempt] = []
         self.errors: list[BaseException] = []
         self.skipped: list[dict[str, str]] = []
         context = CallContext(messages, self.metadata, model.members)
         ordered = model.strategy.order(model.members, context)
+        if self.model_override is not None:
+            # `model=` names a provider's model: that provider goes first; the others stay
+            # behind it as failover with their own models (the answer says which served).
+            override = self.model_override
+            ordered = sorted(ordered, key=lambda m: not m.serves_model(override))
         self.arm = ordered[0].name if ordered else None
         admitted = []
         circuit_open: list[Member] = []
@@ -102,11 +108,19 @@ class CallState:
         return eligible
 
     def next_attempt(self) -> tuple[Member, float] | None:
-        return self.planner.next()
+        step = self.planner.next()
+        if step is not None:
+            # A structured-output binding happens when a call first reaches the member; a
+            # binding error is the caller's (a schema the provider cannot take), as it was
+            # when every member bound up front -- not a provider failure to fail over on.
+            step[0].bind_pending()
+        return step
 
     def call_kwargs(self, member: Member) -> dict[str, Any]:
         """Kwargs for the inner model: its bindings, the caller's, our limits."""
         merged = {**member.kwargs, **self.kwargs}
+        if self.model_override is not None and member.serves_model(self.model_override):
+            merged["model"] = self.model_override
         for key in _TRACING_ONLY:
             merged.pop(key, None)
         if self.model.temperature is not None:
@@ -126,7 +140,7 @@ class CallState:
 
     def _attempt(self, member: Member, outcome: str, **fields: Any) -> Attempt:
         latency = (time.monotonic() - self._started_at) * 1000.0
-        attempt = Attempt(member.name, member.model_name, outcome, round(latency, 3), **fields)
+        attempt = Attempt(member.name, self.model_for(member), outcome, round(latency, 3), **fields)
         self.attempts.append(attempt)
         if outcome != ErrorClass.CANCELLED.value:  # the caller left; says nothing of health
             self.model.health.record(attempt)
@@ -161,16 +175,21 @@ class CallState:
         """Record the winning attempt; returns the `hybrid` metadata for the answer."""
         self._attempt(member, "ok")
         meta = self.metadata_for(member)
-        meta["cost_usd"] = call_cost(self.model.observers, member.model_name, usage)
+        meta["cost_usd"] = call_cost(self.model.observers, self.model_for(member), usage)
         meta["usage"] = token_counts(usage)
         self._log("ok", meta, usage=usage, streamed=streamed, ttft_ms=ttft_ms)
         return meta
+
+    def model_for(self, member: Member) -> str:
+        """The model `member` runs for this call: the `model=` override when it serves it."""
+        override = self.model_override
+        return override if override is not None and member.serves_model(override) else member.model_name
 
     def metadata_for(self, member: Member) -> dict[str, Any]:
         first = self.attempts[0].provider if self.attempts else member.name
         return {
             "provider": member.name,
-            "model": member.model_name,
+            "model": self.model_for(member),
             "failover": member.name != first,
             "strategy": self.model.strategy.name,
             "arm": self.arm,
@@ -256,3 +275,20 @@ class CallState:
                 **{k: v for k, v in self.metadata.items() if k in ("feature", "request_id")},
             },
         )
+
+
+def _model_override(kwargs: dict[str, Any], members: Sequence[Member]) -> str | None:
+    """Take a call's `model=` override out of `kwargs`; an error when no provider serves it.
+
+    Sending a model to a provider that does not have it only buys a 404 (and, worse, a
+    provider marked unhealthy for the caller's typo), so it goes nowhere it does not fit.
+    """
+    override = kwargs.pop("model", None)
+    if override is None:
+        return None
+    if not isinstance(override, str) or not override:
+        raise ValueError(f"model override must be a model name, got {override!r}")
+    if members and not any(m.serves_model(override) for m in members):
+        served = ", ".join(f"{m.name}: {m.model_name}" for m in members)
+        raise ValueError(f"model {override!r} is not served by any provider of this call ({served})")
+    return override

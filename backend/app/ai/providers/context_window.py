@@ -140,7 +140,7 @@ def estimate_tokens(
 
 
 def _output_reserve(member: Member) -> int:
-    for value in (member.kwargs.get("max_tokens"), getattr(member.model, "max_tokens", None)):
+    for value in (member.known_kwargs.get("max_tokens"), getattr(member.model, "max_tokens", None)):
         if isinstance(value, int) and value > 0:
             return value
     return DEFAULT_OUTPUT_RESERVE
@@ -179,7 +179,8 @@ class ContextWindowGate:
         message_chars = context.memo.get("message_chars")
         if message_chars is None:
             message_chars = context.memo["message_chars"] = _message_chars(context.messages)
-        tools = member.kwargs.get("tools")
+        # Not `kwargs`: that would bind every member's pending structured output up front.
+        tools = member.known_kwargs.get("tools")
         needed = estimate_tokens(context.messages, tools, message_chars=message_chars) + reserve
         if needed <= window:
             return None

@@ -234,6 +234,7 @@ class GeminiAdapter(ProviderAdapter):
 
     name = "gemini"
     required_settings = ("GEMINI_API_KEY",)
+    model_prefixes = ("gemini-",)
     terminal_metadata_keys = ("finish_reason",)
 
     def model_name(self, settings: Settings) -> str:

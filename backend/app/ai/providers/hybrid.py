@@ -98,6 +98,13 @@ class HybridChatModel(BaseChatModel):
             params["ls_stop"] = stop or self.stop
         return params
 
+    def _get_invocation_params(self, stop: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
+        # The private run-metadata keyword is our plumbing, not an invocation parameter:
+        # LangChain builds callbacks' `invocation_params` and `options` (and the cache key)
+        # from what this returns, so it must not show there (issue 14).
+        kwargs.pop(_RUN_METADATA, None)
+        return super()._get_invocation_params(stop=stop, **kwargs)
+
     # -- calls ---------------------------------------------------------------
 
     def _start(
@@ -321,8 +328,21 @@ class HybridChatModel(BaseChatModel):
             options["method"] = method
         if strict is not None:
             options["strict"] = strict
+        # Each member binds the schema with its own method when a call first reaches it
+        # (`Member.with_structured_output` is lazy): a secondary that never serves costs
+        # nothing and warns about nothing.
         members = [m.with_structured_output(schema, **options) for m in self.members]
-        return structured_output_runnable(self.with_members(members), include_raw)
+        hybrid = self.with_members(members)
+        # The members' own `ls_structured_output_format` never leaves `call.py`; the outer
+        # run carries it, so callbacks and LangSmith see the schema once per call.
+        traced = {"method": method, "strict": strict}
+        bound = hybrid.bind(
+            ls_structured_output_format={
+                "kwargs": {k: v for k, v in traced.items() if v is not None},
+                "schema": schema,
+            }
+        )
+        return structured_output_runnable(hybrid, bound, include_raw)
 
 
 class _StreamGuard:

@@ -37,6 +37,10 @@ class OpenAICompatibleAdapter(OpenAIAdapter):
     def model_name(self, settings: Settings) -> str:
         return self.endpoint.model
 
+    def serves_model(self, model: str) -> bool:
+        # Its configured model only: the catalogue of a self-hosted server is unknown.
+        return model == self.endpoint.model
+
     def build(self, settings: Settings) -> BaseChatModel:
         return ChatOpenAI(
             model=self.endpoint.model,

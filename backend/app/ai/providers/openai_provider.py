@@ -17,6 +17,7 @@ class OpenAIAdapter(ProviderAdapter):
 
     name = "openai"
     required_settings = ("OPENAI_API_KEY",)
+    model_prefixes = ("gpt-", "o1", "o3", "o4", "chatgpt-")
     terminal_metadata_keys = ("finish_reason",)
 
     def model_name(self, settings: Settings) -> str:

@@ -4,21 +4,27 @@ Each provider binds the schema with its own native method (`Member.with_structur
 and keeps its own parser. The answer says which provider served it, and that
 provider's parser reads it -- an OpenAI json_schema answer and an Anthropic tool call
 need different parsing, which is why LangChain's `with_fallbacks` cannot do this.
+
+With `include_raw=True` a parse failure is an answer, not an exception, on every path:
+`invoke` and `stream` alike end with `parsed=None` and the error in `parsing_error`,
+the shape `ChatOpenAI` gives (a stream cannot fall back once the raw chunks went out,
+so LangChain's `with_fallbacks` composition would raise there).
 """
 
 from __future__ import annotations
 
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import (
     Runnable,
     RunnableConfig,
+    RunnableGenerator,
     RunnableLambda,
     RunnableMap,
-    RunnablePassthrough,
 )
+from langchain_core.runnables.utils import AddableDict
 
 if TYPE_CHECKING:
     from app.ai.providers.hybrid import HybridChatModel
@@ -32,8 +38,14 @@ def _parser_for(model: HybridChatModel, message: BaseMessage) -> Runnable[Any, A
     raise ValueError(f"no structured-output parser for provider {served_by!r}")
 
 
-def structured_output_runnable(model: HybridChatModel, include_raw: bool) -> Runnable[Any, Any]:
-    """`model | parser-of-the-provider-that-answered`, LangChain's include_raw shape kept."""
+def structured_output_runnable(
+    model: HybridChatModel, bound: Runnable[Any, BaseMessage], include_raw: bool
+) -> Runnable[Any, Any]:
+    """`bound | parser-of-the-provider-that-answered`, LangChain's include_raw shape kept.
+
+    `model` is the hybrid whose members hold the parsers; `bound` is that model with
+    the call's bindings (the traced schema).
+    """
 
     def parse(message: BaseMessage, config: RunnableConfig) -> Any:
         return _parser_for(model, message).invoke(message, config)
@@ -41,12 +53,40 @@ def structured_output_runnable(model: HybridChatModel, include_raw: bool) -> Run
     async def aparse(message: BaseMessage, config: RunnableConfig) -> Any:
         return await _parser_for(model, message).ainvoke(message, config)
 
-    parser = RunnableLambda(parse, afunc=aparse, name="HybridStructuredOutputParser")
     if not include_raw:
-        return model | parser
-    parser_assign = RunnablePassthrough.assign(
-        parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+        return bound | RunnableLambda(parse, afunc=aparse, name="HybridStructuredOutputParser")
+
+    def parsed_part(message: BaseMessage, config: RunnableConfig) -> AddableDict:
+        try:
+            return AddableDict(parsed=parse(message, config), parsing_error=None)
+        except Exception as error:
+            return AddableDict(parsed=None, parsing_error=error)
+
+    async def aparsed_part(message: BaseMessage, config: RunnableConfig) -> AddableDict:
+        try:
+            return AddableDict(parsed=await aparse(message, config), parsing_error=None)
+        except Exception as error:
+            return AddableDict(parsed=None, parsing_error=error)
+
+    def transform(chunks: Iterator[dict[str, Any]], config: RunnableConfig) -> Iterator[AddableDict]:
+        full: Any = None
+        for chunk in chunks:
+            full = chunk["raw"] if full is None else full + chunk["raw"]
+            yield AddableDict(chunk)
+        if full is not None:
+            yield parsed_part(full, config)
+
+    async def atransform(
+        chunks: AsyncIterator[dict[str, Any]], config: RunnableConfig
+    ) -> AsyncIterator[AddableDict]:
+        full: Any = None
+        async for chunk in chunks:
+            full = chunk["raw"] if full is None else full + chunk["raw"]
+            yield AddableDict(chunk)
+        if full is not None:
+            yield await aparsed_part(full, config)
+
+    parser: Runnable[Any, Any] = RunnableGenerator(
+        cast(Any, transform), cast(Any, atransform), name="HybridStructuredOutputParser"
     )
-    parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
-    with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
-    return RunnableMap(raw=model) | with_fallback
+    return RunnableMap(raw=bound) | parser
