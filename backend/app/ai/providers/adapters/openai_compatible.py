@@ -12,43 +12,38 @@ from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
-from app.ai.providers.openai_provider import OpenAIAdapter
-from app.core.config import OpenAICompatibleEndpoint, Settings
+from app.ai.providers.adapters.base import ProviderConfig, ProviderSettings
+from app.ai.providers.adapters.openai import OpenAIAdapter
 
 #: Local servers (Ollama, LM Studio, vLLM without `--api-key`) ignore the key, but the
 #: OpenAI SDK refuses to start without one.
 PLACEHOLDER_KEY = SecretStr("not-needed")
 PROVIDER_TYPE = "openai-compatible"
+#: The one setting every instance lives in.
+SETTING = "AI_OPENAI_COMPATIBLE"
 
 
 class OpenAICompatibleAdapter(OpenAIAdapter):
     """One configured endpoint; its registry name is the instance's `name`."""
 
-    required_settings = ("AI_OPENAI_COMPATIBLE",)
+    settings = ProviderSettings(SETTING, SETTING, SETTING)
+    required_settings = (SETTING,)
+    type_name = PROVIDER_TYPE
 
-    def __init__(self, endpoint: OpenAICompatibleEndpoint) -> None:
-        self.endpoint = endpoint
+    def __init__(self, name: str) -> None:
         # Instances are data, not classes: each one carries its own name.
-        self.name = endpoint.name  # type: ignore[misc]
+        self.name = name  # type: ignore[misc]
 
-    def is_configured(self, settings: Settings) -> bool:
-        return settings.openai_compatible(self.name) is not None
+    def is_configured(self, config: ProviderConfig) -> bool:
+        return True  # an instance exists only when it is configured; the key is optional
 
-    def model_name(self, settings: Settings) -> str:
-        return self.endpoint.model
-
-    def build(self, settings: Settings) -> BaseChatModel:
+    def build(self, config: ProviderConfig) -> BaseChatModel:
         return ChatOpenAI(
-            model=self.endpoint.model,
-            api_key=self.endpoint.api_key or PLACEHOLDER_KEY,
-            base_url=self.endpoint.base_url,
-            temperature=settings.AI_TEMPERATURE,
-            timeout=settings.AI_REQUEST_TIMEOUT,
+            model=config.model,
+            api_key=config.api_key or PLACEHOLDER_KEY,
+            base_url=config.base_url,
+            temperature=config.temperature,
+            timeout=config.timeout,
             max_retries=0,  # one retry loop only: ours
             stream_usage=True,
         )
-
-
-def instance_adapters(settings: Settings) -> dict[str, OpenAICompatibleAdapter]:
-    """An adapter per `AI_OPENAI_COMPATIBLE` instance, by name."""
-    return {e.name: OpenAICompatibleAdapter(e) for e in settings.AI_OPENAI_COMPATIBLE}
