@@ -78,7 +78,7 @@ class OpenAICompatibleEndpoint(BaseModel):
         return value.strip()
 
 
-#: Values of `AI_ROUTING_STRATEGY` (implemented in `app.ai.providers.policies.strategies`).
+#: Values of `AI_ROUTING_STRATEGY` (implemented in `app.ai.providers.strategies`).
 ROUTING_STRATEGIES: tuple[str, ...] = ("priority", "cost", "latency", "weighted", "ab")
 
 
@@ -104,7 +104,7 @@ def _parse_provider_numbers(text: str, setting: str) -> dict[str, float]:
 #: Values of `AUTH_MODE` (implemented in `app.security`): keys required, or none (local-dev).
 AUTH_MODES: tuple[str, ...] = ("api-keys", "local-dev")
 
-#: Values of `AI_HEDGE_MODE` (implemented in `app.ai.providers.engine.hedging`).
+#: Values of `AI_HEDGE_MODE` (implemented in `app.ai.providers.hedging`).
 HEDGE_MODES: tuple[str, ...] = ("off", "fixed", "adaptive")
 
 
