@@ -103,6 +103,12 @@ class EmulatorServer:
             self._records.clear()
             self._request_count = 0
 
+    def forget_prompt_cache(self) -> None:
+        """Clear the provider app's prompt cache, when it has one."""
+        forget = getattr(self.app, "forget_prompt_cache", None)
+        if forget is not None:
+            forget()
+
     def _record(self, request: EmulatorRequest) -> None:
         with self._record_lock:
             self._records.append(request)
@@ -341,12 +347,15 @@ class EmulatorServer:
         if route == ("GET", "faults"):
             return JsonResponse(200, self.faults.describe())
         if route == ("POST", "faults"):
-            if request.json_error is not None or not isinstance(request.json, Mapping):
-                return JsonResponse(400, {"error": {"message": "body must be a JSON object"}})
+            if request.json_error is not None:
+                return JsonResponse(400, {"error": {"message": f"body is not JSON: {request.json_error}"}})
+            if not isinstance(request.json, Mapping):
+                return JsonResponse(422, {"error": {"message": "body must be a JSON object"}})
             try:
                 self.faults.load(request.json)
-            except (TypeError, ValueError, KeyError) as exc:
-                return JsonResponse(400, {"error": {"message": f"invalid fault: {exc}"}})
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                # Nothing was applied when the spec is invalid: a 422 says what to fix.
+                return JsonResponse(422, {"error": {"message": f"invalid fault: {exc}"}})
             return JsonResponse(200, {"ok": True, **self.faults.describe()})
         if route == ("DELETE", "faults"):
             self.faults.clear()
@@ -363,6 +372,7 @@ class EmulatorServer:
         if route == ("POST", "reset"):
             self.faults.clear()
             self.clear_requests()
+            self.forget_prompt_cache()
             return JsonResponse(200, {"ok": True})
         return JsonResponse(404, {"error": {"message": f"no control route {route}"}})
 

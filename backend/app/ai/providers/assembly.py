@@ -29,7 +29,7 @@ from app.ai.providers.policies.pricing import DEFAULT_PRICES, PriceTable, PriceT
 from app.ai.providers.policies.state_store import CircuitPolicy, StateStore, build_store
 from app.ai.providers.policies.strategies import STRATEGIES, LatencyTracker, RoutingOptions, make_strategy
 from app.ai.providers.runtime import AIRuntime
-from app.core.config import KNOWN_PROVIDERS, ConfigError, Settings, get_settings
+from app.core.config import KNOWN_PROVIDERS, ROUTING_STRATEGIES, ConfigError, Settings, get_settings
 
 logger = logging.getLogger("app.ai.providers")
 
@@ -50,17 +50,24 @@ def provider_order(settings: Settings, fallback: bool | None = None) -> list[str
 
 
 def check_registry() -> None:
-    """Start-up check: every provider `core` knows of (by its settings) has an adapter,
-    and every adapter's declared settings exist."""
+    """Start-up check of what `core` (which may not import `ai`) and this library each
+    declare: every provider `core` knows of has an adapter, every adapter's settings
+    exist, and `AI_ROUTING_STRATEGY`'s allowed values are the strategy table's names."""
     missing = [name for name in KNOWN_PROVIDERS if name not in registered()]
     if missing:
         raise ConfigError(
             f"Settings declare provider(s) {', '.join(missing)} but no provider module registers "
             f"them; registered providers: {', '.join(registered())}"
         )
+    if tuple(STRATEGIES) != ROUTING_STRATEGIES:
+        raise ConfigError(
+            f"AI_ROUTING_STRATEGY accepts {', '.join(ROUTING_STRATEGIES)} but the strategy table "
+            f"implements {', '.join(STRATEGIES)}"
+        )
     fields = Settings.model_fields
     for name in registered():
-        undeclared = [s for s in get_adapter(name).settings.names if s not in fields]
+        declared = get_adapter(name).settings
+        undeclared = [s for s in (*declared.names, *declared.options.values()) if s not in fields]
         if undeclared:
             raise ConfigError(f"provider {name!r} reads setting(s) {', '.join(undeclared)} that do not exist")
 
@@ -93,6 +100,7 @@ def provider_config(name: str, adapter: ProviderAdapter, settings: Settings) -> 
         str(getattr(settings, declared.model)),
         getattr(settings, declared.api_key, None),
         getattr(settings, declared.base_url, None),
+        options={option: getattr(settings, name) for option, name in declared.options.items()},
         **common,
     )
 

@@ -28,6 +28,7 @@ from app.ai.providers.errors import (
 )
 from app.ai.providers.policies.classification import Classification, ErrorClass, classify
 from app.ai.providers.policies.deadline import Deadline
+from app.ai.providers.policies.pricing import token_counts
 from app.ai.providers.policies.routing import CallContext
 from app.ai.providers.records import Attempt, CallRecord
 
@@ -183,6 +184,7 @@ class CallState:
         prices = self.policy.prices
         cost = prices.cost_of(member.model_name, usage) if prices is not None else None
         meta["cost_usd"] = float(round(cost, 8)) if cost is not None else None
+        meta["usage"] = token_counts(usage)
         self._log("ok", meta, usage=usage, streamed=streamed, ttft_ms=ttft_ms)
         return meta
 
