@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +32,6 @@ from app.core.config import KNOWN_PROVIDERS, ROUTING_STRATEGIES, ConfigError, Se
 
 logger = logging.getLogger("app.ai.providers")
 
-_BUDGET_SETTING = re.compile(r"^AI_BUDGET_(?P<provider>[A-Z0-9_]+)_(?P<period>DAILY|MONTHLY)_USD$")
-
-
 # -- providers ----------------------------------------------------------------
 
 
@@ -54,10 +50,11 @@ def check_registry() -> None:
     declare: every provider `core` knows of has an adapter, every adapter's settings
     exist, and `AI_ROUTING_STRATEGY`'s allowed values are the strategy table's names."""
     missing = [name for name in KNOWN_PROVIDERS if name not in registered()]
-    if missing:
+    unknown = [name for name in registered() if name not in KNOWN_PROVIDERS]
+    if missing or unknown:
         raise ConfigError(
-            f"Settings declare provider(s) {', '.join(missing)} but no provider module registers "
-            f"them; registered providers: {', '.join(registered())}"
+            f"Settings know providers {', '.join(KNOWN_PROVIDERS)} but the registry has "
+            f"{', '.join(registered())}; add the adapter or its settings"
         )
     if tuple(STRATEGIES) != ROUTING_STRATEGIES:
         raise ConfigError(
@@ -166,12 +163,7 @@ def build_price_table(settings: Settings) -> PriceTable:
 
 def configured_budgets(settings: Settings) -> list[tuple[str, str, float]]:
     """(provider, period, USD) of every `AI_BUDGET_<PROVIDER>_<DAILY|MONTHLY>_USD` that is set."""
-    found = []
-    for name in type(settings).model_fields:
-        match = _BUDGET_SETTING.match(name)
-        if match and (value := getattr(settings, name)) is not None:
-            found.append((match["provider"].lower(), match["period"].lower(), float(value)))
-    return found
+    return settings.budgets()
 
 
 def build_budgets(settings: Settings) -> BudgetTracker:
