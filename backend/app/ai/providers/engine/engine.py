@@ -37,13 +37,18 @@ OpenStream = Callable[[Member, dict[str, Any]], Iterator[ChatGenerationChunk]]
 AsyncOpenStream = Callable[[Member, dict[str, Any]], AsyncIterator[ChatGenerationChunk]]
 
 
-async def agenerate(call: CallState, send: AsyncSend) -> ChatResult:
-    """One non-streaming call; the answer carries the `hybrid` metadata."""
+async def _steps(call: CallState) -> AsyncIterator[tuple[Member, float | None]]:
+    """The plan's attempts, each after its pause, with its hedge delay (None: no hedge)."""
     while (step := call.next_attempt()) is not None:
         member, pause = step
         if pause > 0:
             await asyncio.sleep(pause)
-        delay = call.hedge_delay(member)
+        yield member, call.hedge_delay(member)
+
+
+async def agenerate(call: CallState, send: AsyncSend) -> ChatResult:
+    """One non-streaming call; the answer carries the `hybrid` metadata."""
+    async for member, delay in _steps(call):
         if delay is not None:
             won = await race_generate(call, member, delay, send)
             if won is not None:
@@ -58,11 +63,7 @@ async def agenerate(call: CallState, send: AsyncSend) -> ChatResult:
 
 async def astream(call: CallState, open_stream: AsyncOpenStream) -> AsyncIterator[ChatGenerationChunk]:
     """One streaming call; the last chunk carries the `hybrid` metadata."""
-    while (step := call.next_attempt()) is not None:
-        member, pause = step
-        if pause > 0:
-            await asyncio.sleep(pause)
-        delay = call.hedge_delay(member)
+    async for member, delay in _steps(call):
         if delay is not None:
             served = False
             async for chunk in race_stream(call, member, delay, open_stream):
