@@ -20,9 +20,18 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 #: Objects the migrations create by hand that autogenerate must not try to drop.
-_UNMANAGED_PREFIXES = ("document_chunks_fts",)
-_UNMANAGED_COLUMNS = {("document_chunks", "search_vector")}
-_UNMANAGED_INDEXES = {"ix_document_chunks_search_vector"}
+_UNMANAGED_PREFIXES = ("document_chunks_fts", "jobs_fts", "candidates_fts")
+_UNMANAGED_COLUMNS = {
+    ("document_chunks", "search_vector"),
+    ("jobs", "search_vector"),
+    ("candidates", "search_vector"),
+}
+_UNMANAGED_INDEXES = {
+    "ix_document_chunks_search_vector",
+    "ix_jobs_search_vector",
+    "ix_candidates_search_vector",
+    "ix_jobs_location_key",
+}
 
 if config.config_file_name and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)

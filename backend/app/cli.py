@@ -2,7 +2,7 @@
 
     migrate                      apply database migrations (alembic upgrade head)
     seed [--file FILE]           load the demo data (or FILE) into an empty database
-    serve [--host H] [--port P] [--reload]
+    serve [--host H] [--port P] [--reload] [--workers N]
                                  migrate, seed if empty, then serve the API with uvicorn
 
 Each subcommand is a function registered in COMMANDS with `@command(...)`; adding one
@@ -123,6 +123,11 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--reload", action="store_true", help="restart on code changes (development)")
     parser.add_argument(
+        "--workers", type=_positive_int, default=1,
+        help="uvicorn worker processes (default 1); with more than one, configure Redis "
+        "(AI_STATE_REDIS_URL) so limits and circuits are shared",
+    )
+    parser.add_argument(
         "--emulators", action="store_true",
         help="serve against the bundled OpenAI/Anthropic emulators (dummy keys; fault injection via curl)",
     )
@@ -130,6 +135,30 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--local-dev", action="store_true",
         help="serve with AUTH_MODE=local-dev: NO authentication (what `python3 dev.py run` uses)",
     )
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1 (got {value!r})")
+    return number
+
+
+def worker_warnings(workers: int, reload: bool, settings: Settings) -> list[str]:
+    """What an operator must know about serving with `workers` processes."""
+    warnings = []
+    if workers > 1 and reload:
+        warnings.append("--reload runs one process: --workers is ignored")
+    elif workers > 1 and not (settings.AI_STATE_REDIS_URL or settings.RATE_LIMIT_REDIS_URL):
+        warnings.append(
+            f"{workers} workers and no Redis configured: rate limits, circuit breakers and "
+            f"budgets are per worker (each of the {workers} keeps its own); set AI_STATE_REDIS_URL "
+            "to share them"
+        )
+    return warnings
 
 
 @command("serve", "Migrate, seed an empty database, and serve the API.", _serve_arguments)
@@ -149,14 +178,22 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.emulators:
         from app.commands.demo_mode import start_demo_emulators
 
-        start_demo_emulators()
+        start_demo_emulators(settings=settings)
         get_settings.cache_clear()
         settings = get_settings()
     init_db(settings.DATABASE_URL)
     _seed(settings, None)
-    print(f"serving on http://{args.host}:{args.port} (API docs at /docs)", flush=True)
+    for warning in worker_warnings(args.workers, args.reload, settings):
+        print(f"WARNING: {warning}", file=sys.stderr, flush=True)
+    workers = 1 if args.reload else args.workers
+    print(f"serving on http://{args.host}:{args.port} with {workers} worker"
+          f"{'s' if workers > 1 else ''} (API docs at /docs)", flush=True)
+    from app.security.slow_clients import PROTOCOL_PATH
+
+    # Our protocol: uvicorn's httptools one plus a header deadline (slow clients are cut).
     uvicorn.run(
-        "app.main:create_app", factory=True, host=args.host, port=args.port, reload=args.reload
+        "app.main:create_app", factory=True, host=args.host, port=args.port, reload=args.reload,
+        workers=workers, http=PROTOCOL_PATH,
     )
     return 0
 

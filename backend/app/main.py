@@ -7,10 +7,13 @@ differently configured apps in one process; `app` is the module-level instance u
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app.ai.cache import build_response_cache
 from app.ai.providers import build_runtime
 from app.api.errors import install_error_handlers
+from app.api.gateway import GATEWAY_PREFIX, install_gateway
+from app.api.openapi import install_openapi_limits
 from app.api.routes.health import router as health_router
 from app.api.routes.metrics import router as metrics_router
 from app.api.routes.status_page import router as status_page_router
@@ -20,6 +23,7 @@ from app.core.logging import configure_logging
 from app.observability.setup import install_observability
 from app.security import require_admin
 from app.security.body_limit import BodySizeLimitMiddleware
+from app.security.early_auth import EarlyAuthMiddleware
 from app.security.mode import announce_auth_mode
 
 
@@ -28,7 +32,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL)
     announce_auth_mode(settings)
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the fastapi-offline package's files,
+    # not from a CDN: they work on a machine (or behind a firewall) with no internet.
+    app: FastAPI = FastAPIOffline(
         title=settings.PROJECT_NAME,
         description="AI backend of a job-matching platform, served by OpenAI and Anthropic in tandem.",
         version="0.1.0",
@@ -40,10 +46,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.response_cache = build_response_cache(settings)  # None unless AI_RESPONSE_CACHE_ENABLED
     app.include_router(health_router)
     app.include_router(api_router, prefix=settings.API_V1_STR)
+    install_gateway(app, settings)  # /v1: OpenAI- and Anthropic-compatible endpoints
     # Operations data: admin keys only (browsers may use HTTP Basic; see app/security/auth.py).
     app.include_router(metrics_router, dependencies=[Depends(require_admin)])
-    app.include_router(status_page_router, dependencies=[Depends(require_admin)])
+    # The status page is static and holds no data: it signs in to the admin-only
+    # /api/v1/ai/status itself (see app/api/routes/status_page.py).
+    app.include_router(status_page_router)
+    # Middleware, innermost first (each one added wraps the ones before it): bodies are
+    # read within their cap and deadline only after the caller is authenticated, and
+    # every response, refusals included, carries the request id.
+    app.add_middleware(
+        BodySizeLimitMiddleware, settings=settings, exempt_prefixes=(GATEWAY_PREFIX + "/",)
+    )
+    app.add_middleware(EarlyAuthMiddleware, settings=settings)
     install_observability(app, settings, runtime)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BYTES)
     install_error_handlers(app)
+    install_openapi_limits(app, settings)
     return app

@@ -2,7 +2,7 @@
 usage ledger; ratings, the response cache's database store, eval results.
 
 Revision ID: 0007_cost
-Revises: 0003_api_keys
+Revises: 0005_autoincrement
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_cost"
-down_revision: str | None = "0003_api_keys"
+down_revision: str | None = "0005_autoincrement"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

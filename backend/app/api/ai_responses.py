@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from sse_starlette.sse import EventSourceResponse
 
 from app.ai.chains.served import ServedBy
@@ -67,9 +67,56 @@ def ai_json(body: BaseModel, served: ServedBy, status_code: int = 200) -> JSONRe
     return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=ai_headers(served))
 
 
-def wants_stream(request: Request, stream: bool) -> bool:
-    """`stream: true` in the body or `Accept: text/event-stream`."""
-    return stream or "text/event-stream" in request.headers.get("accept", "")
+SSE_MEDIA_TYPE = "text/event-stream"
+JSON_MEDIA_TYPE = "application/json"
+
+#: The `stream` field of every SSE-capable request body: a JSON boolean or absent.
+StreamFlag = Annotated[
+    StrictBool | None,
+    Field(
+        default=None,
+        description="true: Server-Sent Events; false: one JSON body. Absent: decided by the "
+        "Accept header (SSE when it asks for text/event-stream with q > 0 at least as "
+        "strongly as application/json). Only JSON booleans are accepted.",
+    ),
+]
+
+
+def _accept_weights(header: str) -> dict[str, float]:
+    """Media type -> q of an Accept header (RFC 9110 §12.5.1); malformed q counts as 0.
+
+    Hand-written because it is a dozen lines and no dependency we ship parses Accept.
+    """
+    weights: dict[str, float] = {}
+    for item in header.split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        if not media:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        weights[media] = max(weights.get(media, 0.0), q)
+    return weights
+
+
+def wants_stream(request: Request, stream: bool | None) -> bool:
+    """The one streaming rule of every SSE-capable route (documented in docs/API.md).
+
+    An explicit `stream` in the body wins. Without it, the Accept header decides: SSE
+    only when it names `text/event-stream` with q > 0 and does not weigh
+    `application/json` higher; wildcards never select SSE.
+    """
+    if stream is not None:
+        return stream
+    weights = _accept_weights(request.headers.get("accept", ""))
+    sse = weights.get(SSE_MEDIA_TYPE, 0.0)
+    return sse > 0 and sse >= weights.get(JSON_MEDIA_TYPE, 0.0)
 
 
 def _sse(name: str, data: dict[str, Any]) -> dict[str, str]:

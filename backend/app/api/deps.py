@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from app.ai.providers import AIRuntime
 from app.core.config import Settings
@@ -43,3 +43,18 @@ async def bind_client_id(request: Request) -> AsyncIterator[None]:
         yield
     finally:
         reset_client_id(token)
+
+
+def reject_nul_in_query(request: Request) -> None:
+    """Router-level: a NUL in any query parameter is a 422 (bodies: `StrictModel`).
+
+    Every query parameter at once, so filters added later are covered too; PostgreSQL
+    cannot even compare text with a NUL in it.
+    """
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            shown = value.replace("\x00", "\\x00")
+            raise HTTPException(status_code=422, detail=[{
+                "type": "value_error", "loc": ["query", name.replace("\x00", "\\x00")],
+                "msg": "Value error, must not contain NUL characters", "input": shown,
+            }])

@@ -28,8 +28,16 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     scopes = [scope.value for scope in Scope]
     create.add_argument(
         "--scope", choices=scopes, default=Scope.user.value, metavar="{" + ",".join(scopes) + "}",
-        help=f"one of {', '.join(scopes)} (default {Scope.user.value})",
+        help="user (default): catalogue reads and AI features; editor: also catalogue writes "
+        "(create, update, delete, import); admin: also metrics, status and usage data",
     )
+    create.add_argument("--routes", help="gateway routes/models the key may name, comma-separated "
+                        "(default: all)")
+    create.add_argument("--rate-limit", type=int, help="AI calls per minute (0: unlimited; default: "
+                        "AI_RATE_LIMIT_PER_MINUTE)")
+    create.add_argument("--max-concurrent", type=int, help="AI calls in flight (0: unlimited; default: "
+                        "AI_MAX_CONCURRENT_PER_CLIENT)")
+    create.add_argument("--daily-budget", type=float, help="gateway spend per UTC day in USD (default: none)")
     actions.add_parser("list", help="list keys (prefix, scope, created, revoked)")
     revoke = actions.add_parser("revoke", help="revoke a key by id (takes effect at once)")
     revoke.add_argument("id", type=int, help="the key's id, from `api-key list`")
@@ -37,7 +45,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 def _create(args: argparse.Namespace, session: Session) -> int:
     try:
-        issued = create_api_key(session, args.name, args.scope)
+        issued = create_api_key(
+            session, args.name, args.scope,
+            routes=args.routes.split(",") if args.routes is not None else None,
+            rate_limit_per_minute=args.rate_limit, max_concurrent=args.max_concurrent,
+            daily_budget_usd=args.daily_budget,
+        )
     except ValueError as error:
         print(f"cannot create key: {error}", file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ from app.core.settings.application import ApplicationSettings
 from app.core.settings.cost import CostSettings
 from app.core.settings.errors import ConfigError
 from app.core.settings.features import FeatureSettings
+from app.core.settings.gateway import GatewaySettings
 from app.core.settings.providers import KNOWN_PROVIDERS, OpenAICompatibleEndpoint, ProviderSettings
 from app.core.settings.resilience import HEDGE_MODES, ResilienceSettings
 from app.core.settings.routing import ROUTING_STRATEGIES, RoutingSettings
@@ -48,6 +49,7 @@ class Settings(
     CostSettings,
     SecuritySettings,
     FeatureSettings,
+    GatewaySettings,
     ApplicationSettings,
     BaseSettings,
 ):
@@ -69,7 +71,7 @@ class Settings(
 
 
 #: The concerns whose cross-field checks `Settings` runs, in the order they are reported.
-_CONCERNS = (ProviderSettings, ResilienceSettings, RoutingSettings, CostSettings)
+_CONCERNS = (ProviderSettings, ResilienceSettings, RoutingSettings, CostSettings, GatewaySettings)
 
 
 def _format_validation_error(error: ValidationError) -> str:

@@ -23,6 +23,7 @@ from app.models.document import (
 )
 from app.models.job import Job, JobCreate, JobRead, JobUpdate
 from app.models.quality import AIFeedback, EvalResult, ResponseCacheEntry
+from app.models.skill_stat import SkillStat
 from app.models.usage import UsageRecord
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "Page",
     "ResponseCacheEntry",
     "Seniority",
+    "SkillStat",
     "UsageRecord",
     "normalise_skills",
     "utcnow",

@@ -20,7 +20,7 @@ class ApiKey(SQLModel, table=True):
     """One client key: who it is for, what it may do, and whether it still works."""
 
     __tablename__ = "api_keys"
-    __table_args__ = (Index("ix_api_keys_key_hash", "key_hash", unique=True),)
+    __table_args__ = (Index("ix_api_keys_key_hash", "key_hash", unique=True), {"sqlite_autoincrement": True})
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
@@ -29,6 +29,15 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # Gateway limits of this key (issue 16); None means the service-wide default.
+    allowed_routes: str | None = Field(default=None, max_length=1000)
+    """Comma-separated gateway routes / models the key may name; None: all of them."""
+    rate_limit_per_minute: int | None = None
+    """AI calls per minute (0: unlimited); None: `AI_RATE_LIMIT_PER_MINUTE`."""
+    max_concurrent: int | None = None
+    """AI calls in flight (0: unlimited); None: `AI_MAX_CONCURRENT_PER_CLIENT`."""
+    daily_budget_usd: float | None = None
+    """Gateway spend per UTC day in USD; None: no budget of its own."""
 
     def __repr__(self) -> str:
         # The digest is not a secret, but nothing key-shaped belongs in a repr or a log.

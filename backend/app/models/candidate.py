@@ -20,6 +20,7 @@ from app.models.common import (
     JSONType,
     LocationList,
     Seniority,
+    SingleLine,
     SkillList,
     StrictModel,
     UTCDateTime,
@@ -28,8 +29,8 @@ from app.models.common import (
 )
 from app.models.job import Currency, Salary, seniority_type
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Headline = Annotated[str, StringConstraints(max_length=300)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
+Headline = Annotated[str, StringConstraints(max_length=300), SingleLine]
 Years = Annotated[int, Field(ge=0, le=60)]
 
 
@@ -37,6 +38,8 @@ class Candidate(SQLModel, table=True):
     """A person looking for a job, with what they want from it."""
 
     __tablename__ = "candidates"
+    # Ids are never reused after a delete (SQLite; PostgreSQL sequences never reuse).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = SQLField(default=None, primary_key=True)
     name: str = SQLField(sa_column=Column(sa.String(200), nullable=False))
@@ -47,11 +50,15 @@ class Candidate(SQLModel, table=True):
     desired_locations: list[str] = SQLField(
         default_factory=list, sa_column=Column(JSONType, nullable=False)
     )
-    remote_only: bool = SQLField(default=False, sa_column=Column(sa.Boolean, nullable=False))
+    remote_only: bool = SQLField(
+        default=False, sa_column=Column(sa.Boolean, nullable=False, index=True)
+    )
     min_salary: int | None = SQLField(default=None, sa_column=Column(sa.Integer))
-    currency: str = SQLField(default="USD", sa_column=Column(sa.String(3), nullable=False))
+    currency: str = SQLField(
+        default="USD", sa_column=Column(sa.String(3), nullable=False, index=True)
+    )
     desired_seniority: Seniority | None = SQLField(
-        default=None, sa_column=Column(seniority_type(), nullable=True)
+        default=None, sa_column=Column(seniority_type(), nullable=True, index=True)
     )
     created_at: datetime = SQLField(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)

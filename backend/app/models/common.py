@@ -6,11 +6,12 @@ PostgreSQL; timestamps are always timezone-aware UTC, whatever the backend retur
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -85,6 +86,50 @@ class Seniority(StrEnum):
 SENIORITY_ORDER: tuple[Seniority, ...] = tuple(Seniority)
 
 
+#: Forbidden in one-line fields: C0 and C1 controls (tab, CR and LF included), DEL, the
+#: line/paragraph separators and the bidirectional embedding, override and isolate
+#: controls. They are invisible or rearrange text (a right-to-left override makes
+#: "txt.exe" read "exe.txt"), so in a title or a name they only ever mislead a reader.
+SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _describe(text: str, index: int) -> str:
+    return f"U+{ord(text[index]):04X} at position {index}"
+
+
+def single_line(value: str) -> str:
+    """`value` when it holds no control or bidi-override character, else ValueError naming it."""
+    found = SINGLE_LINE_FORBIDDEN.search(value)
+    if found:
+        where = _describe(value, found.start())
+        raise ValueError(f"must be a single line of text without control characters; found {where}")
+    return value
+
+
+def no_nul(value: Any) -> Any:
+    """Any string (inside lists and dicts too) with a NUL character is refused.
+
+    NUL is text no client means to send: PostgreSQL cannot store it in TEXT at all, and
+    C-based tools downstream truncate at it.
+    """
+    if isinstance(value, str):
+        index = value.find("\x00")
+        if index >= 0:
+            raise ValueError(f"must not contain NUL characters; found {_describe(value, index)}")
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            no_nul(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            no_nul(key)
+            no_nul(item)
+    return value
+
+
+#: A one-line text field: no control characters, no bidi overrides (422 otherwise).
+SingleLine = AfterValidator(single_line)
+
+
 def normalise_skills(values: list[str]) -> list[str]:
     """Trim, lower-case, collapse inner spaces and de-duplicate (first occurrence wins).
 
@@ -120,8 +165,12 @@ def normalise_locations(values: list[str]) -> list[str]:
 
 
 #: A request's skill list: normalised, at most MAX_SKILLS entries after de-duplication.
-SkillList = Annotated[list[str], Field(max_length=500), AfterValidator(normalise_skills)]
-LocationList = Annotated[list[str], Field(max_length=200), AfterValidator(normalise_locations)]
+SkillList = Annotated[
+    list[Annotated[str, SingleLine]], Field(max_length=500), AfterValidator(normalise_skills)
+]
+LocationList = Annotated[
+    list[Annotated[str, SingleLine]], Field(max_length=200), AfterValidator(normalise_locations)
+]
 
 ItemT = TypeVar("ItemT")
 
@@ -164,9 +213,15 @@ class ImportResult(BaseModel):
 
 
 class StrictModel(BaseModel):
-    """Base of request bodies: unknown fields are an error, not silently dropped."""
+    """Base of request bodies: unknown fields are an error, not silently dropped; NUL
+    characters are refused in every field (one-line fields refuse all controls: `SingleLine`)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return no_nul(value)
 
 
 def reject_null(value: Any) -> Any:

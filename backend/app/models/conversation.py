@@ -36,6 +36,11 @@ class Conversation(SQLModel, table=True):
         sa_column=Column(sa.String(36), primary_key=True),
     )
     title: str = SQLField(default="", sa_column=Column(sa.String(300), nullable=False))
+    #: Client id (`key-<id>`, or `local-dev`) of the key that created it: only that key
+    #: sees it. NULL for conversations created before ownership existed (admins only).
+    owner: str | None = SQLField(
+        default=None, sa_column=Column(sa.String(64), nullable=True, index=True)
+    )
     created_at: datetime = SQLField(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
     )
@@ -54,6 +59,8 @@ class Message(SQLModel, table=True):
     """One turn: a user question, an assistant answer (maybe with tool calls) or a tool result."""
 
     __tablename__ = "messages"
+    # Ids are never reused after a delete (SQLite; PostgreSQL sequences never reuse).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = SQLField(default=None, primary_key=True)
     conversation_id: str = SQLField(

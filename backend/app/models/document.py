@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 from sqlmodel import Column, Relationship, SQLModel
 from sqlmodel import Field as SQLField
 
-from app.models.common import StrictModel, UTCDateTime, reject_null, utcnow
+from app.models.common import SingleLine, StrictModel, UTCDateTime, reject_null, utcnow
 
-DocTitle = Annotated[str, StringConstraints(min_length=1, max_length=300)]
-Source = Annotated[str, StringConstraints(max_length=500)]
+DocTitle = Annotated[str, StringConstraints(min_length=1, max_length=300), SingleLine]
+Source = Annotated[str, StringConstraints(max_length=500), SingleLine]
 Body = Annotated[str, StringConstraints(min_length=1)]
 
 
@@ -27,6 +27,8 @@ class Document(SQLModel, table=True):
     """A knowledge-base article (policy, guide, FAQ) the assistant can quote."""
 
     __tablename__ = "documents"
+    # Ids are never reused after a delete (SQLite; PostgreSQL sequences never reuse).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = SQLField(default=None, primary_key=True)
     title: str = SQLField(sa_column=Column(sa.String(300), nullable=False))

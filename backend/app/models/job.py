@@ -13,6 +13,7 @@ from sqlmodel import Field as SQLField
 from app.models.common import (
     JSONType,
     Seniority,
+    SingleLine,
     SkillList,
     StrictModel,
     UTCDateTime,
@@ -23,9 +24,9 @@ from app.models.common import (
 MAX_SALARY = 100_000_000
 MAX_JOB_DESCRIPTION_CHARS = 50_000
 
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Company = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Location = Annotated[str, StringConstraints(max_length=200)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
+Company = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
+Location = Annotated[str, StringConstraints(max_length=200), SingleLine]
 Currency = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 Salary = Annotated[int, Field(ge=0, le=MAX_SALARY)]
 Description = Annotated[str, StringConstraints(max_length=MAX_JOB_DESCRIPTION_CHARS)]
@@ -46,6 +47,8 @@ class Job(SQLModel, table=True):
     """An open position."""
 
     __tablename__ = "jobs"
+    # Ids are never reused after a delete (SQLite; PostgreSQL sequences never reuse).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = SQLField(default=None, primary_key=True)
     title: str = SQLField(sa_column=Column(sa.String(200), nullable=False))
@@ -54,7 +57,9 @@ class Job(SQLModel, table=True):
     remote: bool = SQLField(default=False, sa_column=Column(sa.Boolean, nullable=False, index=True))
     salary_min: int | None = SQLField(default=None, sa_column=Column(sa.Integer))
     salary_max: int | None = SQLField(default=None, sa_column=Column(sa.Integer))
-    currency: str = SQLField(default="USD", sa_column=Column(sa.String(3), nullable=False))
+    currency: str = SQLField(
+        default="USD", sa_column=Column(sa.String(3), nullable=False, index=True)
+    )
     description: str = SQLField(default="", sa_column=Column(sa.Text, nullable=False))
     required_skills: list[str] = SQLField(
         default_factory=list, sa_column=Column(JSONType, nullable=False)

@@ -31,6 +31,7 @@ class UsageRecord(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ai_usage_created_at", "created_at"),
         Index("ix_ai_usage_provider_created_at", "provider", "created_at"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -54,6 +55,8 @@ class UsageRecord(SQLModel, table=True):
     request_id: str | None = Field(default=None, max_length=64, index=True)
     client_id: str | None = Field(default=None, max_length=64)
     """The API key (`key-<id>`) the answer went to: only it may rate the answer."""
+    client: str | None = Field(default=None, max_length=100)
+    """Name of the API key the call was made with (gateway calls; issue 16)."""
 
     @property
     def is_failed_attempt(self) -> bool:

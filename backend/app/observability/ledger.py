@@ -48,6 +48,7 @@ def row_for(record: CallRecord, now: datetime | None = None) -> dict[str, Any]:
         "arm": record.arm,
         "request_id": str(request_id)[:64] if request_id else None,
         "client_id": str(client_id)[:64] if client_id else None,
+        "client": str(client)[:100] if (client := record.metadata.get("client")) else None,
     }
 
 

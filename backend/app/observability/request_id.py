@@ -37,6 +37,9 @@ class RequestIdMiddleware:
         incoming = dict(scope.get("headers") or []).get(HEADER.encode(), b"").decode("latin-1")
         request_id = incoming if _VALID.match(incoming) else new_request_id()
         token = set_request_id(request_id)
+        # Also on the scope: the 500 handler runs outside this middleware (Starlette's
+        # ServerErrorMiddleware is outermost), after the contextvar is reset.
+        scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -1,9 +1,10 @@
-"""Wiring observability into an app: request ids, metrics, the ledger, the call history.
+"""Wiring observability into an app: request ids, metrics, the usage ledger.
 
 `install_observability(app, settings, runtime)` is the one line `create_app` needs.
-Metrics and history belong to the application and observe the calls of *its* AI
-runtime; the ledger belongs to the app's lifespan: started on start-up, drained on
-shutdown, so nothing queued is lost.
+Metrics belong to the application and observe the calls of *its* AI runtime; the
+ledger belongs to the app's lifespan: started on start-up, drained on shutdown, so
+nothing queued is lost. The status page's history is read back from the ledger
+(app/observability/ledger_history.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from fastapi import FastAPI
 from app.ai.providers import AIRuntime
 from app.core.config import Settings
 from app.db.engine import get_engine
-from app.observability.history import CallHistory
 from app.observability.ledger import UsageLedger
 from app.observability.metrics import MetricsObserver, ScrapeTimeGauges
 from app.observability.request_id import RequestIdMiddleware, install_request_id_logging
@@ -24,11 +24,8 @@ def install_observability(app: FastAPI, settings: Settings, runtime: AIRuntime) 
     install_request_id_logging()
     metrics = MetricsObserver()
     metrics.install_scrape_gauges(ScrapeTimeGauges(runtime.spend_snapshot, runtime.circuit_snapshot))
-    history = CallHistory()
     runtime.add_observer(metrics)
-    runtime.add_observer(history)
     app.state.metrics = metrics
-    app.state.call_history = history
     app.state.usage_ledger = None
 
     def start_ledger() -> None:

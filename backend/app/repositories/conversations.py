@@ -16,9 +16,9 @@ class ConversationRepository(Repository[Conversation]):
     model = Conversation
     entity = "Conversation"
 
-    def create(self, title: str = "") -> Conversation:
-        """A new, empty conversation with a fresh UUID id."""
-        conversation = Conversation(title=title[:300])
+    def create(self, title: str = "", owner: str | None = None) -> Conversation:
+        """A new, empty conversation with a fresh UUID id, owned by client `owner`."""
+        conversation = Conversation(title=title[:300], owner=owner)
         self.session.add(conversation)
         self.session.commit()
         return conversation

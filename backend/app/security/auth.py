@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -42,7 +43,7 @@ class Principal:
     scope: Scope
 
     def allows(self, needed: Scope) -> bool:
-        return self.scope is Scope.admin or needed is Scope.user
+        return self.scope.includes(needed)
 
 
 LOCAL_DEV_PRINCIPAL = Principal(client_id=LOCAL_DEV, name="local development (no auth)", scope=Scope.admin)
@@ -55,8 +56,8 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
     return HTTPException(status_code=status, detail={"error": code, "message": message}, headers=headers)
 
 
-def _basic_password(request: Request) -> str | None:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+def _basic_password(headers: Mapping[str, str]) -> str | None:
+    scheme, _, value = headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
@@ -74,7 +75,17 @@ def presented_key(
         return bearer.credentials.strip()
     if header_key:
         return header_key.strip()
-    return _basic_password(request)
+    return _basic_password(request.headers)
+
+
+def key_from_headers(headers: Mapping[str, str]) -> str | None:
+    """`presented_key` from raw headers (for `EarlyAuthMiddleware`, before FastAPI runs)."""
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if headers.get("x-api-key", "").strip():
+        return headers["x-api-key"].strip()
+    return _basic_password(headers)
 
 
 def _lookup(settings: Settings, key: str) -> Principal | None:
@@ -100,10 +111,17 @@ def resolve_principal(
 ) -> Principal:
     """The caller, or a 401 (no/unknown key) / 503 (key store down)."""
     settings: Settings = request.app.state.settings
+    early: Principal | None = getattr(request.state, "principal", None)
+    if early is not None:  # already authenticated by EarlyAuthMiddleware
+        return early
+    return principal_for_key(settings, presented_key(request, bearer, header_key), browser=browser)
+
+
+def principal_for_key(settings: Settings, key: str | None, *, browser: bool = False) -> Principal:
+    """The caller presenting `key`, or a 401 (no/unknown key) / 503 (key store down)."""
     if settings.AUTH_MODE == LOCAL_DEV:
         return LOCAL_DEV_PRINCIPAL
     challenge = {"WWW-Authenticate": 'Basic realm="Tandem admin"' if browser else "Bearer"}
-    key = presented_key(request, bearer, header_key)
     if not key:
         raise _error(401, "missing_api_key",
                      "An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.",
@@ -114,7 +132,8 @@ def resolve_principal(
     return principal
 
 
-def _forbid_unless(principal: Principal, needed: Scope) -> None:
+def forbid_unless(principal: Principal, needed: Scope) -> None:
+    """403 naming the scope when `principal` lacks `needed`."""
     if not principal.allows(needed):
         raise HTTPException(
             status_code=403,
@@ -132,7 +151,7 @@ def authenticate(request: Request, bearer: BearerDep, header_key: ApiKeyHeaderDe
     principal = resolve_principal(request, bearer, header_key)
     settings: Settings = request.app.state.settings
     path = api_path(request.url.path, request.scope.get("root_path", ""), settings.API_V1_STR)
-    _forbid_unless(principal, required_scope(path))
+    forbid_unless(principal, required_scope(path, request.method))
     request.state.principal = principal
     return principal
 
@@ -140,7 +159,7 @@ def authenticate(request: Request, bearer: BearerDep, header_key: ApiKeyHeaderDe
 def require_admin(request: Request, bearer: BearerDep, header_key: ApiKeyHeaderDep) -> Principal:
     """Dependency of the admin-only pages outside `/api/v1` (`/metrics`, `/status`)."""
     principal = resolve_principal(request, bearer, header_key, browser=True)
-    _forbid_unless(principal, Scope.admin)
+    forbid_unless(principal, Scope.admin)
     request.state.principal = principal
     return principal
 
@@ -163,7 +182,6 @@ def _documented(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _documented("Missing, unknown or revoked API key", _ERROR_BODY),
     403: _documented("The key lacks the scope this route needs", _ERROR_BODY),
-    429: _documented("AI routes: the client's rate limit or concurrency cap is exhausted; "
-                     "see Retry-After", _ERROR_BODY),
-    503: _documented("A dependency (key store or AI providers) is unavailable", {"type": "object"}),
+    503: _documented("A dependency (the key store; on AI routes the providers) is unavailable",
+                     {"type": "object"}),
 }

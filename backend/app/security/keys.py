@@ -21,10 +21,24 @@ MAX_PRESENTED_KEY_CHARS = 256
 
 
 class Scope(StrEnum):
-    """What a key may do: `user` calls the product API; `admin` also sees operations data."""
+    """What a key may do; each scope includes everything of the ones before it.
+
+    * `user`: read the catalogue, use the AI features, own assistant conversations;
+    * `editor`: also write the catalogue (create, update, delete, bulk import);
+    * `admin`: also operations data (keys, metrics, status, usage ledger).
+    """
 
     user = "user"
+    editor = "editor"
     admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        return SCOPES.index(self.value)
+
+    def includes(self, needed: Scope) -> bool:
+        """Whether a key of this scope may do what `needed` allows."""
+        return self.rank >= needed.rank
 
 
 SCOPES: tuple[str, ...] = tuple(Scope)

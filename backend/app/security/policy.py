@@ -14,6 +14,17 @@ from app.security.keys import Scope
 #: Paths under API_V1_STR that only `admin` keys may call (operations data, spend, ledger).
 ADMIN_ONLY_PREFIXES: tuple[str, ...] = ("/ai/status", "/ai/usage", "/usage", "/ledger", "/admin")
 
+#: Catalogue writes (create, update, delete, bulk import): `editor` keys and above.
+CATALOGUE_WRITE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"^/(jobs|candidates|documents)$",
+        r"^/(jobs|candidates|documents)/import$",
+        r"^/(jobs|candidates|documents)/[^/]+$",
+    )
+)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 #: Routes under API_V1_STR that call an AI provider, i.e. spend money: rate limited.
 AI_ROUTE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(pattern)
@@ -22,7 +33,8 @@ AI_ROUTE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"^/candidates/[^/]+/recommendations",
         r"^/jobs/[^/]+/matches",
         r"^/qa(/|$)",
-        r"^/assistant(/|$)",
+        # Reading or starting a conversation calls no model: only sending a message counts.
+        r"^/assistant/conversations/[^/]+/messages$",
         r"^/cover-letters?(/|$)",
     )
 )
@@ -39,11 +51,13 @@ def api_path(request_path: str, root_path: str, api_prefix: str) -> str:
     return path.removeprefix(api_prefix) or "/"
 
 
-def required_scope(path: str) -> Scope:
-    """The scope a key needs for the API route `path` (relative to the API prefix)."""
+def required_scope(path: str, method: str = "GET") -> Scope:
+    """The scope a key needs for `method` on the API route `path` (relative to the API prefix)."""
     for prefix in ADMIN_ONLY_PREFIXES:
         if path == prefix or path.startswith(prefix + "/"):
             return Scope.admin
+    if method.upper() in WRITE_METHODS and any(p.search(path) for p in CATALOGUE_WRITE_PATTERNS):
+        return Scope.editor
     return Scope.user
 
 

@@ -84,20 +84,25 @@ class ClientLimiter:
                 self._warned = True
             return getattr(self._fallback, method)(*args), self._fallback
 
-    def check_rate(self, client: str, now: float | None = None) -> float | None:
-        """Count one call; None when allowed, else seconds to wait."""
-        if self.per_minute <= 0:
+    def check_rate(
+        self, client: str, now: float | None = None, per_minute: int | None = None
+    ) -> float | None:
+        """Count one call; None when allowed, else seconds to wait.
+
+        `per_minute` overrides the service-wide limit for this client (a key's own limit).
+        """
+        limit = self.per_minute if per_minute is None else per_minute
+        if limit <= 0:
             return None
-        wait, _ = self._store_call("hit", client, self.per_minute, WINDOW_SECONDS, now or time.time())
+        wait, _ = self._store_call("hit", client, limit, WINDOW_SECONDS, now or time.time())
         return None if wait is None else float(wait)
 
-    def acquire(self, client: str, now: float | None = None) -> Lease | None:
-        """A lease when the client is under its concurrency cap, else None."""
-        if self.max_concurrent <= 0:
+    def acquire(self, client: str, now: float | None = None, cap: int | None = None) -> Lease | None:
+        """A lease when the client is under its concurrency cap (`cap` overrides it), else None."""
+        limit = self.max_concurrent if cap is None else cap
+        if limit <= 0:
             return Lease(client, "", MemoryLimitStore())
-        token, store = self._store_call(
-            "acquire", client, self.max_concurrent, self.lease_seconds, now or time.time()
-        )
+        token, store = self._store_call("acquire", client, limit, self.lease_seconds, now or time.time())
         return None if token is None else Lease(client, str(token), store)
 
     def release(self, lease: Lease) -> None:

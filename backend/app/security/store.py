@@ -6,6 +6,7 @@ one implementation and one definition of "an active key".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -35,14 +36,37 @@ class IssuedKey:
         return f"IssuedKey(record={self.record!r}, key='{self.record.prefix}…')"
 
 
-def create_api_key(session: Session, name: str, scope: str | Scope) -> IssuedKey:
-    """Store a new key for client `name`; the returned `.key` is never retrievable again."""
+def create_api_key(
+    session: Session,
+    name: str,
+    scope: str | Scope,
+    *,
+    routes: Sequence[str] | None = None,
+    rate_limit_per_minute: int | None = None,
+    max_concurrent: int | None = None,
+    daily_budget_usd: float | None = None,
+) -> IssuedKey:
+    """Store a new key for client `name`; the returned `.key` is never retrievable again.
+
+    The keyword options are the key's own gateway limits (None: the service defaults):
+    the routes it may name, calls per minute, calls in flight, USD per UTC day.
+    """
     name = " ".join(name.split())
     if not name or len(name) > MAX_NAME_CHARS:
         raise ValueError(f"name must be 1-{MAX_NAME_CHARS} characters")
     scope = parse_scope(str(scope))
+    limits = {"rate_limit_per_minute": rate_limit_per_minute, "max_concurrent": max_concurrent,
+              "daily_budget_usd": daily_budget_usd}
+    for option, value in limits.items():
+        if value is not None and value < 0:
+            raise ValueError(f"{option} must be 0 or more, or unset")
+    allowed = ",".join(r.strip() for r in routes if r.strip()) if routes is not None else None
+    if allowed is not None and (not allowed or len(allowed) > 1000):
+        raise ValueError("routes must name 1 or more routes (1000 characters at most)")
     key = generate_key()
-    record = ApiKey(name=name, scope=scope.value, prefix=key_prefix(key), key_hash=hash_key(key))
+    record = ApiKey(name=name, scope=scope.value, prefix=key_prefix(key), key_hash=hash_key(key),
+                    allowed_routes=allowed, rate_limit_per_minute=rate_limit_per_minute,
+                    max_concurrent=max_concurrent, daily_budget_usd=daily_budget_usd)
     session.add(record)
     session.commit()
     session.refresh(record)

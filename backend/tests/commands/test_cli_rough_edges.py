@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -99,7 +100,7 @@ def test_usage_counts_failed_attempts_that_a_failover_rescued(
     assert by_provider["anthropic"]["calls"] == 1 and by_provider["anthropic"]["failovers"] == 1
     assert [entry["feature"] for entry in report["feature"]] == ["complete"]  # /ai/complete is named
     assert report["feature"][0]["failed_attempts"] == 1
-    assert 'feature="complete"' in metrics and 'feature="unknown"' not in metrics
+    assert re.search(r'tandem_ai_calls_total\{[^}]*feature="complete"[^}]*provider="anthropic"', metrics)
 
 
 def test_doctor_says_a_rejected_key_was_reached(

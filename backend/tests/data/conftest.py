@@ -21,7 +21,6 @@ from sqlmodel import Session
 from app.core.config import load_settings
 from app.db import dispose_engines, get_engine, session_scope, upgrade
 from app.main import create_app
-from app.repositories.index_cache import index_cache
 
 DATA_TABLES = ("messages", "conversations", "document_chunks", "documents", "candidates", "jobs")
 BACKENDS = ("sqlite", "postgresql")
@@ -65,7 +64,7 @@ def migrated_pg_url(make_pg_schema: Callable[[], str]) -> str:
 def _empty_postgres(url: str) -> None:
     with get_engine(url).begin() as connection:
         connection.execute(sa.text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"))
-        # Counters only grow: a cached index must never match a later test's data.
+        # Counters only grow: a cache keyed on them must never match a later test's data.
         connection.execute(sa.text("UPDATE data_versions SET version = version + 1"))
 
 
@@ -110,10 +109,3 @@ def make_client(db_url: str, clean_env: None) -> Iterator[Callable[..., TestClie
 def client(make_client: Callable[..., TestClient]) -> TestClient:
     """TestClient with default settings on `db_url`."""
     return make_client()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_index_cache() -> Iterator[None]:
-    index_cache.clear()
-    yield
-    index_cache.clear()

@@ -1,12 +1,10 @@
-"""The local shortlist: relevance, reasons, strengths and gaps, and the cached indexes."""
+"""The local shortlist scoring: relevance, reasons, strengths and gaps (in-memory indexes)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from itertools import count
 from typing import Any
-
-from sqlmodel import Session
 
 from app.ai.chains.shortlist import (
     WEIGHTS,
@@ -18,8 +16,6 @@ from app.ai.chains.shortlist import (
 )
 from app.demo import generate_candidates, generate_jobs
 from app.models import CandidateRead, JobRead
-from app.repositories import CandidateRepository, JobRepository
-from app.repositories.index_cache import index_cache
 from tests.data import factories
 
 _ids = count(1)
@@ -167,22 +163,6 @@ def test_generated_market_ranks_role_family_first() -> None:
         assert all(have & set(r.job.required_skills) for r in top), person.headline
     candidate_index = CandidateIndex.build(people)
     assert len(shortlist_candidates(jobs[0], candidate_index, n=50)) == 20
-
-
-def test_index_cache_rebuilds_only_after_writes(session: Session) -> None:
-    JobRepository(session).create(factories.job(title="First"))
-    first = index_cache.jobs(session)
-    assert [j.title for j in first.items] == ["First"]
-    assert index_cache.jobs(session) is first
-    JobRepository(session).create(factories.job(title="Second"))
-    second = index_cache.jobs(session)
-    assert second is not first and len(second) == 2
-    CandidateRepository(session).create(factories.candidate())
-    assert index_cache.jobs(session) is second
-    people = index_cache.candidates(session)
-    assert len(people) == 1 and index_cache.candidates(session) is people
-    ranked = shortlist_jobs(people.items[0], second, n=2)
-    assert {r.job.title for r in ranked} == {"First", "Second"}
 
 
 def test_pruned_ranking_equals_exhaustive_ranking() -> None:

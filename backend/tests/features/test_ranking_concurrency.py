@@ -19,7 +19,9 @@ from app.db import new_session
 from emulators import Fault, RunningEmulator
 from tests.features.conftest import FAST
 
-PROVIDER_DELAY = 0.3
+#: Long against stage one (database retrieval, ~0.1 s on a loaded machine), so four
+#: serialised stage ones plus one delay stay far below four delays back to back.
+PROVIDER_DELAY = 1.0
 
 
 @pytest.fixture

@@ -19,16 +19,20 @@ def test_ranked_by_the_primary(
     make_client: Callable[..., TestClient], emulators: dict[str, RunningEmulator], direction: str, path: str
 ) -> None:
     primary = direction.split("->")[0]
-    response = make_client(direction).post(path, json={"limit": 4})
+    # The whole shortlist (AI_SHORTLIST_SIZE=10): the emulator's minimal answer scores
+    # its one item 1/100, which sorts it last -- the list is ordered by the shown score.
+    response = make_client(direction).post(path, json={"limit": 10})
     assert response.status_code == 200
     body = response.json()
     assert (body["provider"], body["failover"], body["degraded"]) == (primary, False, False)
     assert response.headers["X-AI-Provider"] == primary
-    assert len(body["items"]) == 4
+    assert len(body["items"]) == 10
     ids = [item.get("job_id") or item.get("candidate_id") for item in body["items"]]
-    assert len(set(ids)) == 4, "each shortlisted item at most once"
-    assert body["items"][0]["source"] == "model"
-    assert all(0.0 <= item["score"] <= 1.0 for item in body["items"])
+    assert len(set(ids)) == 10, "each shortlisted item at most once"
+    assert any(item["source"] == "model" for item in body["items"])
+    scores = [item["score"] for item in body["items"]]
+    assert all(0.0 <= score <= 1.0 for score in scores)
+    assert scores == sorted(scores, reverse=True), "one scale: sorted by the score shown"
     assert emulators[primary].request_count == 1
     request = emulators[primary].requests[0]
     assert "DATA" in str(request.body) or "<candidate" in str(request.body)

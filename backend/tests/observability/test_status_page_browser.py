@@ -1,93 +1,150 @@
-"""The status page in headless Chromium: it loads the status JSON and draws what it says.
+"""The status page in headless Chromium: sign-in, safe query parameters, and charts with lines.
 
 Skipped when Chromium is absent on a developer machine; under CI=true its absence is a
-failure (scripts/start-services.sh installs it).
+failure (scripts/start-services.sh installs it). The history comes from the usage ledger
+(a real SQLite database): rows of the last minutes plus live calls through the emulators.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import socket
-import subprocess
-import threading
-import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
+from sqlmodel import Session
 
 from app.core.config import Settings
+from app.db import get_engine, init_db, session_scope
 from app.main import create_app
+from app.models.usage import UsageRecord
+from app.security import create_api_key
 from emulators import Fault, RunningEmulator
+from tests.support.browser import Page, chromium
+from tests.support.serving import serving
 
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-)
-
-
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("chromium is not installed; under CI=true this is a failure (see scripts/start-services.sh)")
-    pytest.skip("chromium is not installed")
+CHARTS = ("chart-latency", "chart-failovers", "chart-spend")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _seed_history(url: str, minutes: int = 5) -> None:
+    """Ledger rows for the last `minutes` minutes: what earlier processes and other workers wrote."""
+    now = datetime.now(UTC)
+    with Session(get_engine(url)) as session:
+        for ago in range(1, minutes + 1):
+            at = now - timedelta(minutes=ago)
+            session.add(UsageRecord(created_at=at, provider="openai", model="gpt-4o", outcome="ok",
+                                    latency_ms=120.0 + ago, cost_usd=0.002))
+            session.add(UsageRecord(created_at=at, provider="openai", model="gpt-4o",
+                                    outcome="attempt:transient", latency_ms=15.0))
+            session.add(UsageRecord(created_at=at, provider="anthropic", model="claude", outcome="ok",
+                                    latency_ms=300.0 - ago, cost_usd=0.003, failover=True))
+        session.commit()
 
 
 @pytest.fixture
-def served_app(emulator_settings: Callable[..., Settings]) -> Iterator[tuple[str, FastAPI]]:
-    settings = emulator_settings(AI_LEDGER_ENABLED=False, AI_REQUEST_TIMEOUT=0.5)
-    port = _free_port()
-    app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def serve(emulator_settings: Callable[..., Settings], tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """`serve(**settings)`: the app on a real server, its ledger on the test's SQLite file."""
+    with ExitStack() as servers:
+
+        def start(**overrides: Any) -> str:
+            settings = emulator_settings(
+                DATABASE_URL=f"sqlite:///{tmp_path / 'status.db'}", AI_LEDGER_FLUSH_SECONDS=0.05,
+                AI_REQUEST_TIMEOUT=0.5, **overrides,
+            )
+            app = create_app(settings)
+            start.apps.append(app)  # type: ignore[attr-defined]  # tests call through its runtime
+            return servers.enter_context(serving(app))
+
+        start.apps = []  # type: ignore[attr-defined]
+
+        init_db(f"sqlite:///{tmp_path / 'status.db'}")
+        yield start
 
 
-def test_status_page_renders_providers_strategy_and_charts(
-    served_app: tuple[str, FastAPI], openai_emulator: RunningEmulator, tmp_path: Path
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Page]:
+    chromium()
+    browser_page = Page(tmp_path / "profile")
+    yield browser_page
+    browser_page.close()
+
+
+def _lines(page: Page, chart: str) -> list[list[Any]]:
+    """[[series name, number of points on its drawn line], ...] of one chart."""
+    return list(page.evaluate(
+        f"[...document.querySelectorAll('#{chart} path.ct-line')]"
+        ".map(p => [p.dataset.series, (p.getAttribute('d').match(/[ML]/g) || []).length])"
+    ))
+
+
+def test_each_chart_draws_lines_with_several_points_on_a_time_axis(
+    serve: Callable[..., str], page: Page, tmp_path: Path, openai_emulator: RunningEmulator,
+    emulator_settings: Callable[..., Settings],
 ) -> None:
-    chromium = _chromium()
-    base_url, app = served_app
-    model = app.state.ai_runtime.model()  # the runtime whose calls the page reports
+    _seed_history(f"sqlite:///{tmp_path / 'status.db'}")
+    base = serve()
+    model = serve.apps[-1].state.ai_runtime.model()  # type: ignore[attr-defined]  # the served app's calls
     model.invoke("hello tokens=10")
     openai_emulator.faults.push(Fault(status=500, times=1))
-    model.invoke("hello")  # a failover, for the failover chart
-    completed = subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-         "--virtual-time-budget=8000", "--dump-dom", f"{base_url}/status?poll=60000"],
-        capture_output=True, text=True, timeout=90,
-    )
-    dom = completed.stdout
-    assert 'data-loaded="true"' in dom, completed.stderr[-2000:]
-    assert re.search(r'<strong id="strategy">priority</strong>', dom)
-    rows = re.findall(r'<tr data-provider="(\w+)">(.*?)</tr>', dom)
-    assert [name for name, _ in rows][:2] == ["openai", "anthropic"]
-    openai_cells = re.findall(r"<td>(.*?)</td>", rows[0][1])
-    assert openai_cells[:4] == ["openai", "primary", "gpt-4o", "yes"]
-    latency_chart = dom[dom.index('id="chart-latency"'):dom.index('id="chart-failovers"')]
-    assert 'data-provider="openai"' in latency_chart and 'data-provider="anthropic"' in latency_chart
-    assert "<polyline" in dom[dom.index('id="chart-failovers"'):]
-    assert 'aria-label="spend per provider"' in dom
-    assert "Could not load status" not in dom
+    model.invoke("hello")
+    page.goto(f"{base}/status")
+    page.wait_for("document.body.dataset.loaded === 'true' && document.querySelectorAll('path.ct-line').length >= 4")
+    assert page.evaluate("document.getElementById('strategy').textContent") == "priority"
+    rows = page.evaluate("[...document.querySelectorAll('#providers tbody tr')].map(r => r.dataset.provider)")
+    assert rows[:2] == ["openai", "anthropic"]
+    latency = dict(_lines(page, "chart-latency"))
+    assert latency.keys() == {"openai", "anthropic"} and min(latency.values()) >= 5
+    failovers = dict(_lines(page, "chart-failovers"))
+    assert failovers.keys() == {"failovers", "failed attempts"} and min(failovers.values()) >= 5
+    spend = dict(_lines(page, "chart-spend"))
+    assert {"openai", "anthropic"} <= spend.keys() and min(spend.values()) >= 5
+    for chart in CHARTS:
+        labels = page.evaluate(f"[...document.querySelectorAll('#{chart} .ct-label.ct-horizontal')]"
+                               ".map(l => l.textContent)")
+        assert len(labels) >= 2 and all(len(label) == 5 and label[2] == ":" for label in labels), labels
+        legend = page.evaluate(f"[...document.querySelectorAll('#{chart} .legend li')].map(l => l.textContent)")
+        assert legend and not page.evaluate(f"document.querySelector('#{chart} svg').textContent.includes('openai')")
+    caption = page.evaluate("document.querySelector('#chart-latency figcaption').textContent")
+    assert "from the start of a call to its complete" in caption and "failover included" in caption
+    assert "Could not load status" not in page.evaluate("document.body.textContent")
+
+
+def test_query_parameters_cannot_redirect_the_page_or_make_it_poll_without_delay(
+    serve: Callable[..., str], page: Page
+) -> None:
+    base = serve()
+    for api in ("https://attacker.example/collect", "//attacker.example/x", "javascript:alert(1)"):
+        page.goto(f"{base}/status?api={api}&poll=0")
+        page.wait_for("document.body.dataset.loaded === 'true'")
+        assert page.evaluate("document.body.dataset.api") == "/api/v1/ai/status"
+        assert page.evaluate("document.body.dataset.pollMs") == "2000"
+    page.goto(f"{base}/status?poll=60000")
+    assert page.wait_for("document.body.dataset.pollMs") == "60000"
+
+
+def test_api_keys_mode_signs_in_with_a_key_kept_in_session_storage(
+    serve: Callable[..., str], page: Page, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'status.db'}"
+    with session_scope(url) as session:
+        admin = create_api_key(session, "ops", "admin").key
+        user = create_api_key(session, "app", "user").key
+    base = serve(AUTH_MODE="api-keys")
+    page.goto(f"{base}/status")
+    page.wait_for("!document.getElementById('sign-in').hidden")
+    assert page.evaluate("document.body.dataset.loaded") is None
+    page.evaluate(f"document.getElementById('api-key').value = '{user}'; "
+                  "document.getElementById('sign-in').requestSubmit()")
+    assert "not an admin key" in page.wait_for(
+        "!document.getElementById('sign-in').hidden && document.getElementById('error').textContent")
+    page.evaluate(f"document.getElementById('api-key').value = '{admin}'; "
+                  "document.getElementById('sign-in').requestSubmit()")
+    page.wait_for("document.body.dataset.loaded === 'true'")
+    assert page.evaluate("sessionStorage.getItem('tandem-status-admin-key')") == admin
+    assert admin not in page.evaluate("location.href")
+    assert page.evaluate("document.getElementById('sign-in').hidden") is True
+    page.evaluate("document.getElementById('sign-out').click()")
+    page.wait_for("!document.getElementById('sign-in').hidden")
+    assert page.evaluate("sessionStorage.getItem('tandem-status-admin-key')") is None

@@ -44,6 +44,11 @@ def user_key(make_key: Callable[..., str]) -> str:
 
 
 @pytest.fixture()
+def editor_key(make_key: Callable[..., str]) -> str:
+    return make_key("editor", "the catalogue team")
+
+
+@pytest.fixture()
 def admin_key(make_key: Callable[..., str]) -> str:
     return make_key("admin", "the ops team")
 

@@ -88,7 +88,7 @@ def test_a_revoked_key_stops_working_at_once(client: TestClient, db_url: str, us
                                          "message": "The API key is unknown or revoked."}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/ai/status", "/metrics", "/status", "/status/status.js"])
+@pytest.mark.parametrize("path", ["/api/v1/ai/status", "/metrics"])
 def test_operations_routes_are_admin_only(
     client: TestClient, user_key: str, admin_key: str, path: str
 ) -> None:
@@ -98,12 +98,14 @@ def test_operations_routes_are_admin_only(
     assert client.get(path, headers=_bearer(admin_key)).status_code == 200
 
 
-def test_status_page_challenges_browsers_with_basic_auth(client: TestClient, admin_key: str) -> None:
-    challenge = client.get("/status")
-    assert challenge.status_code == 401
-    assert challenge.headers["WWW-Authenticate"].startswith("Basic ")
-    assert client.get("/status", auth=("admin", admin_key)).status_code == 200
+def test_status_page_is_static_and_its_data_needs_an_admin_key(client: TestClient, admin_key: str) -> None:
+    page = client.get("/status")  # public: no data in it; it signs in to the API itself
+    assert page.status_code == 200 and 'id="sign-in"' in page.text
+    assert client.get("/status/status.js").status_code == 200
+    assert client.get("/api/v1/ai/status").status_code == 401
     assert client.get("/api/v1/ai/status", auth=("admin", admin_key)).status_code == 200
+    challenge = client.get("/metrics")
+    assert challenge.status_code == 401 and challenge.headers["WWW-Authenticate"].startswith("Basic ")
 
 
 def test_health_stays_public(client: TestClient) -> None:

@@ -30,13 +30,39 @@ def _assert_body_limit(response_json: dict[str, object], actual_at_least: int) -
 
 
 @pytest.mark.parametrize("path", ["/api/v1/ai/complete", "/api/v1/jobs", "/api/v1/qa"])
-def test_a_declared_oversized_body_is_refused_before_auth_or_parsing(
+def test_a_declared_oversized_body_is_refused_before_parsing(
+    small_client: TestClient, editor_key: str, path: str
+) -> None:
+    body = b'{"x": "' + b"a" * (LIMIT * 2) + b'"}'
+    response = small_client.post(path, content=body, headers=_auth(editor_key))
+    assert response.status_code == 413
+    _assert_body_limit(response.json(), LIMIT * 2)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/ai/complete", "/api/v1/jobs", "/api/v1/jobs/import"])
+def test_without_a_key_any_body_gets_401_before_it_is_read_or_sized(
     small_client: TestClient, path: str
 ) -> None:
     body = b'{"x": "' + b"a" * (LIMIT * 2) + b'"}'
     response = small_client.post(path, content=body, headers={"Content-Type": "application/json"})
-    assert response.status_code == 413
-    _assert_body_limit(response.json(), LIMIT * 2)
+    assert response.status_code == 401
+    assert response.json()["detail"]["error"] == "missing_api_key"
+    assert response.headers["connection"] == "close"
+
+
+def test_bulk_imports_have_their_own_body_cap(
+    secured_app: Callable[..., FastAPI], editor_key: str
+) -> None:
+    job = {"title": "Engineer", "company": "Acme", "description": "d" * 900}
+    with TestClient(secured_app(MAX_REQUEST_BYTES=LIMIT, MAX_IMPORT_REQUEST_BYTES=LIMIT * 5)) as client:
+        imported = client.post("/api/v1/jobs/import", json=[job] * 10, headers=_auth(editor_key))
+        assert imported.status_code == 201, imported.text
+        single = client.post("/api/v1/jobs", json={**job, "description": "d" * (LIMIT + 1)},
+                             headers=_auth(editor_key))
+        assert single.status_code == 413
+        too_many = client.post("/api/v1/jobs/import", json=[job] * 30, headers=_auth(editor_key))
+        assert too_many.status_code == 413
+        assert too_many.json()["detail"]["limit_name"] == "MAX_IMPORT_REQUEST_BYTES"
 
 
 def test_a_chunked_oversized_body_is_refused_too(small_client: TestClient, user_key: str) -> None:
@@ -70,12 +96,14 @@ def test_unknown_fields_are_refused_on_the_completion_endpoint(client: TestClien
         assert response.json()["detail"][0]["type"] == "extra_forbidden"
 
 
-def test_prompt_and_resume_length_limits(small_client: TestClient, client: TestClient, user_key: str) -> None:
+def test_prompt_and_resume_length_limits(
+    small_client: TestClient, client: TestClient, user_key: str, editor_key: str
+) -> None:
     too_long = client.post("/api/v1/ai/complete", headers=_auth(user_key),
                            json={"messages": [{"role": "user", "content": "a" * 32_001}]})
     assert too_long.status_code == 422
     assert too_long.json()["detail"][0]["type"] == "string_too_long"
-    resume = small_client.post("/api/v1/candidates", headers=_auth(user_key),
+    resume = small_client.post("/api/v1/candidates", headers=_auth(editor_key),
                                json={"name": "Ada", "resume_text": "r" * 101})
     assert resume.status_code == 413
     assert resume.json()["detail"]["limit_name"] == "MAX_RESUME_CHARS"

@@ -27,7 +27,7 @@ def test_keys_are_random_prefixed_and_stored_only_as_a_digest(db_url: str) -> No
 
 def test_invalid_names_and_scopes_are_refused(db_url: str) -> None:
     with session_scope(db_url) as session:
-        with pytest.raises(ValueError, match=r"allowed values: user \| admin"):
+        with pytest.raises(ValueError, match=r"allowed values: user \| editor \| admin"):
             create_api_key(session, "x", "root")
         with pytest.raises(ValueError, match="name must be"):
             create_api_key(session, "   ", "user")

@@ -100,6 +100,8 @@ def test_zero_means_unlimited() -> None:
         ("/jobs/3/matches", True),
         ("/qa", True),
         ("/assistant/conversations/4/messages", True),
+        ("/assistant/conversations", False),
+        ("/assistant/conversations/4", False),
         ("/cover-letters", True),
         ("/jobs", False),
         ("/jobs/3", False),
@@ -116,6 +118,13 @@ def test_policy_admin_paths() -> None:
     assert required_scope("/usage/daily") == "admin"
     assert required_scope("/ai/statusx") == "user"
     assert required_scope("/jobs") == "user"
+    assert required_scope("/jobs", "POST") == "editor"
+    assert required_scope("/candidates/import", "POST") == "editor"
+    assert required_scope("/documents/7", "DELETE") == "editor"
+    assert required_scope("/jobs/7", "PATCH") == "editor"
+    assert required_scope("/candidates/7/recommendations", "POST") == "user"
+    assert required_scope("/jobs/7/matches", "POST") == "user"
+    assert required_scope("/assistant/conversations", "POST") == "user"
 
 
 def test_rate_limit_answers_429_with_retry_after_and_json(

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from app.ai.rag.match_search import Lane, SearchRequest, known_skills, match_search_for
 from app.ai.rag.text import query_terms
-from app.models import CandidateRead, JobRead
-from app.repositories import CandidateRepository, JobFilters, JobRepository
-from app.repositories.index_cache import index_cache
+from app.models import CandidateRead, Job, JobRead
+from app.repositories import CandidateRepository, JobRepository
 
 MAX_SEARCH_RESULTS = 10
 
@@ -47,16 +47,28 @@ def _job_brief(job: JobRead) -> dict[str, Any]:
 
 
 def search_jobs(session: Session, args: SearchJobsArgs) -> list[dict[str, Any]]:
-    """Jobs whose text or required skills match the query words (skills first)."""
-    known = index_cache.jobs(session).skill_postings
-    skills = [term for term in query_terms(args.query) if term in known]
-    repository = JobRepository(session)
-    rows: list[Any] = []
-    if skills:
-        rows, _ = repository.page(JobFilters(skills=skills[:1], remote=args.remote), args.limit)
-    if not rows:
-        rows, _ = repository.page(JobFilters(q=args.query, remote=args.remote), args.limit)
-    return [_job_brief(JobRead.model_validate(row)) for row in rows]
+    """Jobs matching the query through the full-text index, best first: jobs listing the
+    query's known skills first, then any job mentioning one of its words."""
+    words = query_terms(args.query)
+    if not words:
+        return []
+    search = match_search_for(session)
+    skills = known_skills(session, "jobs", words)
+    ordered: list[int] = []
+    for lane, request_skills in (("skills", skills), ("text", [])):
+        if lane == "skills" and not skills:
+            continue
+        request = SearchRequest(
+            skills=request_skills,
+            words=words,
+            weights={},
+            lanes=[Lane(lane, args.limit, skills_only=lane == "skills", remote=args.remote)],
+        )
+        found = search.jobs(request)
+        ordered += [i for i in sorted(found, key=lambda i: (-found[i], -i)) if i not in ordered]
+    chosen = ordered[: args.limit]
+    rows = {row.id: row for row in session.exec(select(Job).where(col(Job.id).in_(chosen)))}
+    return [_job_brief(JobRead.model_validate(rows[i])) for i in chosen if i in rows]
 
 
 def get_candidate(session: Session, args: GetCandidateArgs) -> dict[str, Any]:

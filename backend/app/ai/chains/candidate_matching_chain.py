@@ -1,7 +1,8 @@
 """`CandidateMatchingChain`: for a job, the top N candidates with score, strengths, gaps.
 
-The mirror of `RecommendationChain`: `shortlist_candidates` over the cached index,
-then the model ranks and explains only the shortlist; local order when degraded.
+The mirror of `RecommendationChain`: stage one retrieves and re-scores candidates in
+the database (`stage_one.candidates_for_job`), then the model ranks and explains only
+the shortlist; local order when degraded.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from app.ai.chains.ranking import (
     reads_then_release,
 )
 from app.ai.chains.recommendation_chain import candidate_summary, job_summary
-from app.ai.chains.shortlist import CandidateIndex, shortlist_candidates
+from app.ai.chains.stage_one import candidates_for_job
 from app.models import CandidateRead, JobRead
 from app.repositories import JobRepository
-from app.repositories.index_cache import index_cache
 
 FEATURE = "candidate_matching"
 INSTRUCTIONS = (
@@ -35,12 +35,9 @@ class CandidateMatchingChain(RankingChain[CandidateRead]):
     instructions = INSTRUCTIONS
     id_field = "candidate_id"
 
-    def shortlist(
-        self, job: JobRead, n: int, index: CandidateIndex[CandidateRead] | None = None
-    ) -> list[Shortlisted[CandidateRead]]:
+    def shortlist(self, job: JobRead, n: int) -> list[Shortlisted[CandidateRead]]:
         size = max(n, self.settings.AI_SHORTLIST_SIZE)
-        candidates = index if index is not None else index_cache.candidates(self.session)
-        scored = shortlist_candidates(job, candidates, size)
+        scored = candidates_for_job(self.session, job, size)
         return [
             Shortlisted(
                 s.candidate.id,
@@ -53,14 +50,13 @@ class CandidateMatchingChain(RankingChain[CandidateRead]):
         ]
 
     def prepare(self, job_id: int, n: int) -> RankingInput[CandidateRead]:
-        """Stage one, blocking: read the job and the index, shortlist, schema.
+        """Stage one, blocking: read the job, retrieve and shortlist, schema.
 
         The DB connection is given back before the (slow) provider call.
         """
         with reads_then_release(self.session):
             job = JobRead.model_validate(JobRepository(self.session).require(job_id))
-            index = index_cache.candidates(self.session)
-        shortlist = self.shortlist(job, n, index)
+            shortlist = self.shortlist(job, n)
         schema = ranking_schema(
             "CandidateRanking", "candidate_id", [e.id for e in shortlist], ["strengths", "gaps"]
         )

@@ -147,7 +147,12 @@ def _ranking_schema(
 def merge(
     shortlist: Sequence[Shortlisted[ItemT]], parsed: BaseModel | None, id_field: str, n: int
 ) -> list[RankedItem[ItemT]]:
-    """Model order first (valid, unique ids), then the omitted items in local order."""
+    """Every shortlisted item once, sorted by the score it shows (one scale, 0..1).
+
+    Items the model scored show its score, the ones it left out their local score; the
+    list is ordered by that shown score (ties: the model's order, then local order),
+    so a list never shows a 0.01 above a 0.74.
+    """
     by_id = {entry.id: entry for entry in shortlist}
     ranked: list[RankedItem[ItemT]] = []
     for answer in getattr(parsed, "items", None) or []:
@@ -164,6 +169,7 @@ def merge(
     for entry in shortlist:
         if entry.id in by_id:
             ranked.append(local_item(entry))
+    ranked.sort(key=lambda item: -item.score)  # stable: ties keep model, then local order
     return ranked[:n]
 
 

@@ -1,8 +1,8 @@
 """`RecommendationChain`: for a candidate, the top N jobs with a fit score and reasons.
 
-Two stages, so the model never sees 10,000 jobs: the local shortlist
-(`shortlist_jobs` over the cached index, milliseconds) picks the candidates, then the
-model ranks and explains only those (`ranking.py`). Without a working provider the
+Two stages, so the model never sees the catalogue: stage one (`stage_one.py`: the
+database retrieves a few hundred jobs through its indexes, re-scored locally) picks the
+shortlist, then the model ranks and explains only those (`ranking.py`). Without a working provider the
 local order with its rule-based reasons is the answer, marked degraded.
 """
 
@@ -16,10 +16,9 @@ from app.ai.chains.ranking import (
     reads_then_release,
 )
 from app.ai.chains.served import data_block
-from app.ai.chains.shortlist import JobIndex, shortlist_jobs
+from app.ai.chains.stage_one import jobs_for_candidate
 from app.models import CandidateRead, JobRead
 from app.repositories import CandidateRepository
-from app.repositories.index_cache import index_cache
 
 FEATURE = "recommendations"
 INSTRUCTIONS = (
@@ -71,25 +70,21 @@ class RecommendationChain(RankingChain[JobRead]):
     instructions = INSTRUCTIONS
     id_field = "job_id"
 
-    def shortlist(
-        self, candidate: CandidateRead, n: int, index: JobIndex[JobRead] | None = None
-    ) -> list[Shortlisted[JobRead]]:
+    def shortlist(self, candidate: CandidateRead, n: int) -> list[Shortlisted[JobRead]]:
         size = max(n, self.settings.AI_SHORTLIST_SIZE)
-        jobs = index if index is not None else index_cache.jobs(self.session)
-        scored = shortlist_jobs(candidate, jobs, size)
+        scored = jobs_for_candidate(self.session, candidate, size)
         return [
             Shortlisted(s.job.id, s.job, s.score, {"reasons": s.reasons}, job_summary(s.job))
             for s in scored
         ]
 
     def prepare(self, candidate_id: int, n: int) -> RankingInput[JobRead]:
-        """Stage one, blocking: read the candidate and the index, shortlist, schema.
+        """Stage one, blocking: read the candidate, retrieve and shortlist, schema.
 
         The DB connection is given back before the (slow) provider call.
         """
         with reads_then_release(self.session):
             candidate = CandidateRead.model_validate(CandidateRepository(self.session).require(candidate_id))
-            index = index_cache.jobs(self.session)
-        shortlist = self.shortlist(candidate, n, index)
+            shortlist = self.shortlist(candidate, n)
         schema = ranking_schema("JobRanking", "job_id", [e.id for e in shortlist], ["reasons"])
         return RankingInput("Candidate:\n" + candidate_summary(candidate), shortlist, schema)

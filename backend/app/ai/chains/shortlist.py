@@ -5,27 +5,30 @@ skill coverage of the job's required skills (rarer skills weigh more), seniority
 distance, location/remote compatibility, salary compatibility and BM25 text relevance.
 Every ranked item comes with rule-based, human-readable reasons.
 
-Speed: `JobIndex.build` / `CandidateIndex.build` (app/ai/rag/match_index.py) precompute
-everything per row once (flat columns, inverted skill and text indexes); a shortlist is
-then postings walks, one pass over the rows and a bounded search for the top n (see
-`_rank`): a few milliseconds of CPU over 10,000 rows. Build an index once and reuse it;
-for the current database contents use `app.repositories.index_cache.index_cache`, which rebuilds only
-when data changed.
+Two ways in, one scoring: `rank_jobs` / `rank_candidates` score given columns
+(`JobColumns` / `CandidateColumns`) and text relevances. The request path
+(`app.ai.chains.stage_one`) calls them on the few hundred rows the database retrieved,
+with rarity weights from `skill_stats`; `shortlist_jobs` / `shortlist_candidates` call
+them on a whole in-memory `JobIndex` / `CandidateIndex` with BM25 (tests, and the
+pre-database baseline the quality benchmark compares against). A shortlist is postings
+walks, one pass over the rows and a bounded search for the top n (see `_rank`).
 """
 
 from __future__ import annotations
 
 import heapq
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic
 
+from app.ai.chains.shortlist_reasons import candidate_notes, job_reasons
 from app.ai.rag.bm25 import Bm25Index
 from app.ai.rag.match_index import (
+    CandidateColumns,
     CandidateIndex,
     CandidateLike,
     CandidateT,
+    JobColumns,
     JobIndex,
     JobLike,
     JobT,
@@ -35,10 +38,10 @@ from app.ai.rag.match_index import (
     job_terms,
     level_of,
     location_key,
+    rarity_weight,
     salary_fit,
 )
 from app.ai.rag.text import content_terms
-from app.models.common import SENIORITY_ORDER, Seniority
 
 __all__ = [
     "WEIGHTS",
@@ -46,6 +49,8 @@ __all__ = [
     "JobIndex",
     "ScoredCandidate",
     "ScoredJob",
+    "rank_candidates",
+    "rank_jobs",
     "salary_fit",
     "shortlist_candidates",
     "shortlist_jobs",
@@ -62,7 +67,6 @@ WEIGHTS: dict[str, float] = {
 SENIORITY_FIT: tuple[float, ...] = (1.0, 0.6, 0.2, 0.0, 0.0)
 LOCATION_MATCH, LOCATION_UNSTATED, LOCATION_MISMATCH = 1.0, 0.5, 0.1
 QUERY_TERMS = 16
-LISTED_SKILLS = 5
 
 
 @dataclass(frozen=True)
@@ -87,15 +91,6 @@ class ScoredCandidate(Generic[CandidateT]):
 
 
 # --- small shared helpers ------------------------------------------------------------
-
-
-def _money(amount: int, currency: str) -> str:
-    return f"{amount:,} {currency}"
-
-
-def _listing(items: Sequence[str]) -> str:
-    shown = ", ".join(items[:LISTED_SKILLS])
-    return shown + (", …" if len(items) > LISTED_SKILLS else "")
 
 
 def _fit_table(wanted_level: int) -> list[float]:
@@ -152,7 +147,7 @@ def _components(skills: float, rest: tuple[float, float, float], text: float) ->
 # --- jobs for a candidate --------------------------------------------------------------
 
 
-def _job_rest(candidate: CandidateLike, index: JobIndex[Any]) -> Rest:
+def _job_rest(candidate: CandidateLike, index: JobColumns[Any]) -> Rest:
     fit = _fit_table(candidate_level(candidate))
     levels, remote, keys = index.levels, index.remote, index.location_keys
     offers, currencies = index.offers, index.currencies
@@ -174,90 +169,87 @@ def _job_rest(candidate: CandidateLike, index: JobIndex[Any]) -> Rest:
     return rest
 
 
-def _shared_terms(text: Bm25Index, item_terms: list[str], query: set[str], skills: Any) -> list[str]:
+class ChosenVocabulary:
+    """Which words are telling among a few chosen items: those fewer of them share.
+
+    Why not BM25 here: stage two only has the chosen handful in full, and building an
+    index over them costs more than ranking; document frequency among them is enough
+    to put "kafka" before "team".
+    """
+
+    def __init__(self, documents: Sequence[Sequence[str]]) -> None:
+        self.df: dict[str, int] = {}
+        for terms in documents:
+            for term in set(terms):
+                self.df[term] = self.df.get(term, 0) + 1
+        self.limit = max(1, len(documents) // 2)
+
+    def distinctive(self, terms: Iterable[str]) -> list[str]:
+        known = {t for t in terms if 0 < self.df.get(t, 0) <= self.limit}
+        return sorted(known, key=lambda t: (self.df[t], t))
+
+
+Vocabulary = Bm25Index | ChosenVocabulary
+
+
+def _shared_terms(text: Vocabulary, item_terms: list[str], query: set[str], skills: Any) -> list[str]:
     """Telling words the item and the query share, beyond the skills already reported."""
     skill_words = {word for skill in skills for word in content_terms(skill)}
     return text.distinctive(t for t in item_terms if t in query and t not in skill_words)
 
 
-def _job_reasons(candidate: CandidateLike, job: JobLike, shared: list[str]) -> list[str]:
-    reasons: list[str] = []
-    have = set(candidate.skills)
-    matched = [s for s in job.required_skills if s in have]
-    missing = [s for s in job.required_skills if s not in have]
-    total = len(job.required_skills)
-    if not total:
-        reasons.append("No required skills listed")
-    elif matched:
-        reasons.append(f"Matches {len(matched)} of {total} required skills: {_listing(matched)}")
-    else:
-        reasons.append(f"Matches none of the {total} required skills")
-    if missing and matched:
-        reasons.append(f"Missing required skills: {_listing(missing)}")
-    job_level, wanted = Seniority(job.seniority), SENIORITY_ORDER[candidate_level(candidate)]
-    verb = "matches" if job_level == wanted else "vs"
-    reasons.append(f"Seniority {job_level.value} {verb} desired {wanted.value}")
-    wanted_places = [p for p in candidate.desired_locations if location_key(p)]
-    if job.remote:
-        reasons.append(
-            "Remote role matches remote-only preference" if candidate.remote_only else "Remote role"
-        )
-    elif candidate.remote_only:
-        reasons.append(f"On-site in {job.location or 'an unstated location'}, but remote-only")
-    elif any(location_key(p) == location_key(job.location) for p in wanted_places):
-        reasons.append(f"Located in {job.location}, a desired location")
-    elif wanted_places:
-        reasons.append(f"Located in {job.location}, not in desired {_listing(wanted_places)}")
-    offer = job_offer(job)
-    if candidate.min_salary:
-        if offer is None:
-            reasons.append("Salary not disclosed")
-        elif job.currency != candidate.currency:
-            reasons.append(f"Pays in {job.currency}; minimum is in {candidate.currency}")
-        elif offer >= candidate.min_salary:
-            reasons.append(
-                f"Pays up to {_money(offer, job.currency)}, meets minimum "
-                f"{_money(candidate.min_salary, candidate.currency)}"
-            )
-        else:
-            reasons.append(
-                f"Pays up to {_money(offer, job.currency)}, below minimum "
-                f"{_money(candidate.min_salary, candidate.currency)}"
-            )
-    if shared:
-        reasons.append(f"Description echoes the résumé: {_listing(shared)}")
-    return reasons
-
-
 def shortlist_jobs(
     candidate: CandidateLike, jobs: JobIndex[JobT] | Sequence[JobT], n: int = 10
 ) -> list[ScoredJob[JobT]]:
-    """The `n` best jobs for `candidate`, best first, each with its reasons."""
+    """The `n` best jobs for `candidate` among all of `jobs`, in memory, best first."""
     index = jobs if isinstance(jobs, JobIndex) else JobIndex.build(jobs)
     if n <= 0 or not len(index):
         return []
-    skills = [0.0] * len(index)
-    inverse = index.inverse_required
+    text, text_max = index.text.scores(candidate_terms(candidate), QUERY_TERMS)
+    return rank_jobs(candidate, index, text, text_max, n, index.text)
+
+
+def rank_jobs(
+    candidate: CandidateLike,
+    columns: JobColumns[JobT],
+    text: list[float],
+    text_max: float,
+    n: int,
+    vocabulary: Vocabulary | None = None,
+    *,
+    explain: bool = True,
+) -> list[ScoredJob[JobT]]:
+    """The `n` best of `columns` for `candidate` given each job's text relevance.
+
+    `vocabulary` tells which shared words are telling (for the reasons); without one,
+    rarity among the chosen jobs decides. `explain=False` skips the reasons (a pass
+    that only picks which rows to read in full).
+    """
+    if n <= 0 or not len(columns):
+        return []
+    skills = [0.0] * len(columns)
+    inverse = columns.inverse_required
     # dict.fromkeys, not set: a fixed summation order, so float ties (and thus the
     # order of equally scored jobs) do not vary with the process's hash seed.
     for skill in dict.fromkeys(candidate.skills):
-        weight = index.skill_weight.get(skill, 0.0)
-        for position in index.skill_postings.get(skill, ()):
+        weight = columns.skill_weight.get(skill, 0.0)
+        for position in columns.skill_postings.get(skill, ()):
             skills[position] += weight * inverse[position]
-    query = candidate_terms(candidate)
-    text, text_max = index.text.scores(query, QUERY_TERMS)
-    rest = _job_rest(candidate, index)
+    rest = _job_rest(candidate, columns)
     fit = _fit_table(candidate_level(candidate))
-    query_set = set(query)
+    chosen = _rank(n, skills, text, text_max, (columns.levels, fit), rest)
+    terms = {i: job_terms(columns.items[i]) for i, _ in chosen} if explain else {}
+    words = vocabulary or ChosenVocabulary(list(terms.values()))
+    query_set = set(candidate_terms(candidate)) if explain else set()
     results: list[ScoredJob[JobT]] = []
-    for i, score in _rank(n, skills, text, text_max, (index.levels, fit), rest):
-        job = index.items[i]
-        shared = _shared_terms(index.text, job_terms(job), query_set, candidate.skills)
+    for i, score in chosen:
+        job = columns.items[i]
+        shared = _shared_terms(words, terms[i], query_set, candidate.skills) if explain else []
         results.append(
             ScoredJob(
                 job=job,
                 score=round(score, 4),
-                reasons=_job_reasons(candidate, job, shared),
+                reasons=job_reasons(candidate, job, shared) if explain else [],
                 components=_components(skills[i], rest(i), text[i] / text_max if text_max else 0.0),
             )
         )
@@ -267,7 +259,7 @@ def shortlist_jobs(
 # --- candidates for a job --------------------------------------------------------------
 
 
-def _candidate_rest(job: JobLike, index: CandidateIndex[Any]) -> Rest:
+def _candidate_rest(job: JobLike, index: CandidateColumns[Any]) -> Rest:
     fit = _fit_table(level_of(job.seniority))
     levels, remote_only, places = index.levels, index.remote_only, index.location_sets
     minimums, currencies = index.minimums, index.currencies
@@ -286,76 +278,54 @@ def _candidate_rest(job: JobLike, index: CandidateIndex[Any]) -> Rest:
     return rest
 
 
-def _candidate_notes(
-    job: JobLike, candidate: CandidateLike, shared: list[str]
-) -> tuple[list[str], list[str]]:
-    strengths: list[str] = []
-    gaps: list[str] = []
-    have = set(candidate.skills)
-    matched = [s for s in job.required_skills if s in have]
-    missing = [s for s in job.required_skills if s not in have]
-    total = len(job.required_skills)
-    if matched:
-        strengths.append(f"Has {len(matched)} of {total} required skills: {_listing(matched)}")
-    if missing:
-        gaps.append(f"Missing required skills: {_listing(missing)}")
-    role, level = Seniority(job.seniority), SENIORITY_ORDER[candidate_level(candidate)]
-    years = f"{candidate.years_experience} years of experience"
-    if role == level:
-        strengths.append(f"Seniority {level.value} matches the {role.value} role ({years})")
-    else:
-        gaps.append(f"Seniority {level.value} vs required {role.value} ({years})")
-    places = [p for p in candidate.desired_locations if location_key(p)]
-    if job.remote:
-        strengths.append("Remote role suits a remote-only candidate" if candidate.remote_only
-                         else "Remote role: location is no constraint")
-    elif candidate.remote_only:
-        gaps.append(f"Remote-only, but the role is on-site in {job.location or 'an unstated place'}")
-    elif any(location_key(p) == location_key(job.location) for p in places):
-        strengths.append(f"Wants to work in {job.location}")
-    elif places:
-        gaps.append(f"Prefers {_listing(places)}; the role is in {job.location}")
-    offer = job_offer(job)
-    if candidate.min_salary and offer is not None:
-        minimum = _money(candidate.min_salary, candidate.currency)
-        if job.currency != candidate.currency:
-            gaps.append(f"Minimum salary is in {candidate.currency}; the role pays in {job.currency}")
-        elif offer >= candidate.min_salary:
-            strengths.append(f"Minimum salary {minimum} is within the offer")
-        else:
-            gaps.append(f"Wants at least {minimum}; the role pays up to {_money(offer, job.currency)}")
-    if shared:
-        strengths.append(f"Résumé mentions {_listing(shared)}")
-    return strengths, gaps
-
-
 def shortlist_candidates(
     job: JobLike, candidates: CandidateIndex[CandidateT] | Sequence[CandidateT], n: int = 10
 ) -> list[ScoredCandidate[CandidateT]]:
-    """The `n` best candidates for `job`, best first, with strengths and gaps."""
+    """The `n` best of all `candidates` for `job`, in memory, best first."""
     index = candidates if isinstance(candidates, CandidateIndex) else CandidateIndex.build(candidates)
     if n <= 0 or not len(index):
         return []
+    text, text_max = index.text.scores(job_terms(job), QUERY_TERMS)
+    return rank_candidates(job, index, text, text_max, n, len(index), index.text)
+
+
+def rank_candidates(
+    job: JobLike,
+    columns: CandidateColumns[CandidateT],
+    text: list[float],
+    text_max: float,
+    n: int,
+    population: int,
+    vocabulary: Vocabulary | None = None,
+    *,
+    explain: bool = True,
+) -> list[ScoredCandidate[CandidateT]]:
+    """The `n` best of `columns` for `job` given each candidate's text relevance.
+
+    `population` (how many candidates exist) prices a required skill nobody lists;
+    `vocabulary` and `explain` as for `rank_jobs`.
+    """
+    if n <= 0 or not len(columns):
+        return []
     required = list(dict.fromkeys(job.required_skills))
-    unknown_weight = 1.0 + math.log(1 + len(index))
-    weights = [index.skill_weight.get(skill, unknown_weight) for skill in required]
+    unknown_weight = rarity_weight(population, 1) if population else 1.0
+    weights = [columns.skill_weight.get(skill, unknown_weight) for skill in required]
     inverse = 1.0 / sum(weights) if weights else 0.0
-    skills = [0.0] * len(index)
+    skills = [0.0] * len(columns)
     for skill, weight in zip(required, weights, strict=True):
-        for position in index.skill_postings.get(skill, ()):
+        for position in columns.skill_postings.get(skill, ()):
             skills[position] += weight * inverse
-    query = job_terms(job)
-    text, text_max = index.text.scores(query, QUERY_TERMS)
-    rest = _candidate_rest(job, index)
+    rest = _candidate_rest(job, columns)
     fit = _fit_table(level_of(job.seniority))
-    query_set = set(query)
+    chosen = _rank(n, skills, text, text_max, (columns.levels, fit), rest)
+    terms = {i: candidate_terms(columns.items[i]) for i, _ in chosen} if explain else {}
+    words = vocabulary or ChosenVocabulary(list(terms.values()))
+    query_set = set(job_terms(job)) if explain else set()
     results: list[ScoredCandidate[CandidateT]] = []
-    for i, score in _rank(n, skills, text, text_max, (index.levels, fit), rest):
-        candidate = index.items[i]
-        shared = _shared_terms(
-            index.text, candidate_terms(candidate), query_set, job.required_skills
-        )
-        strengths, gaps = _candidate_notes(job, candidate, shared)
+    for i, score in chosen:
+        candidate = columns.items[i]
+        shared = _shared_terms(words, terms[i], query_set, job.required_skills) if explain else []
+        strengths, gaps = candidate_notes(job, candidate, shared) if explain else ([], [])
         results.append(
             ScoredCandidate(
                 candidate=candidate,

@@ -1,9 +1,12 @@
-"""In-memory indexes over jobs and candidates, and the per-row facts matching reads.
+"""Per-row facts matching reads, as flat columns, and whole-catalogue in-memory indexes.
 
-`JobIndex` / `CandidateIndex` turn rows into flat columns (levels, remote flags,
-location keys, salaries), an inverted skill index with rarity weights and a BM25 text
-index, once; the shortlist stage (`app.ai.chains.shortlist`) then ranks against them in
-milliseconds. Both accept any object with the right attributes (ORM rows, API models).
+`JobColumns` / `CandidateColumns` turn rows into flat columns (levels, remote flags,
+location keys, salaries) and an inverted skill index under given rarity weights: the
+request path builds them over the few hundred rows the database retrieved
+(`app.ai.chains.stage_one`). `JobIndex` / `CandidateIndex` do the same over a whole
+catalogue in memory, with weights and BM25 of their own: the pre-database shortlist,
+kept as the reference the quality benchmark compares against. All accept any object
+with the right attributes (ORM rows, API models).
 """
 
 from __future__ import annotations
@@ -84,14 +87,19 @@ def salary_fit(minimum: int | None, min_currency: str, offer: int | None, curren
     return 1.0 if offer >= minimum else max(0.0, 1.0 - 2.0 * (minimum - offer) / minimum)
 
 
-def skill_weights(skill_lists: Sequence[Sequence[str]]) -> dict[str, float]:
+def rarity_weight(rows: int, df: int) -> float:
     """Rarer skills weigh more: 1 + ln(1 + N / df)."""
+    return 1.0 + math.log(1 + rows / df)
+
+
+def skill_weights(skill_lists: Sequence[Sequence[str]]) -> dict[str, float]:
+    """`rarity_weight` of every skill listed in `skill_lists`."""
     df: dict[str, int] = {}
     for skills in skill_lists:
         for skill in skills:
             df[skill] = df.get(skill, 0) + 1
     n = len(skill_lists)
-    return {skill: 1.0 + math.log(1 + n / count) for skill, count in df.items()}
+    return {skill: rarity_weight(n, count) for skill, count in df.items()}
 
 
 def skill_postings_of(skill_lists: Sequence[Sequence[str]]) -> dict[str, list[int]]:
@@ -114,21 +122,37 @@ def candidate_terms(candidate: CandidateLike) -> list[str]:
     )
 
 
-class JobIndex(Generic[JobT]):
-    """Jobs prepared for shortlisting; immutable, safe to share between threads."""
+class JobColumns(Generic[JobT]):
+    """Jobs as flat columns plus an inverted skill index, under given rarity weights.
 
-    def __init__(self, jobs: Sequence[JobT]) -> None:
+    Cheap (no text index): stage two builds one over a few hundred retrieved jobs with
+    weights from the database's `skill_stats`; `JobIndex` adds BM25 for whole-catalogue
+    in-memory use (tests, the quality baseline).
+    """
+
+    def __init__(self, jobs: Sequence[JobT], skill_weight: dict[str, float]) -> None:
         self.items: list[JobT] = list(jobs)
         skill_lists = [list(job.required_skills) for job in self.items]
-        self.skill_weight = skill_weights(skill_lists)
+        self.skill_weight = skill_weight
         self.skill_postings = skill_postings_of(skill_lists)
-        totals = [sum(self.skill_weight[s] for s in skills) for skills in skill_lists]
+        totals = [sum(skill_weight.get(s, 0.0) for s in skills) for skills in skill_lists]
         self.inverse_required = [1.0 / total if total else 0.0 for total in totals]
         self.levels = [level_of(job.seniority) for job in self.items]
         self.remote = [bool(job.remote) for job in self.items]
         self.location_keys = [location_key(job.location) for job in self.items]
         self.offers = [job_offer(job) for job in self.items]
         self.currencies = [job.currency for job in self.items]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+class JobIndex(JobColumns[JobT]):
+    """Every job in memory, with rarity weights and BM25 computed over them."""
+
+    def __init__(self, jobs: Sequence[JobT]) -> None:
+        items = list(jobs)
+        super().__init__(items, skill_weights([list(job.required_skills) for job in items]))
         self.text = Bm25Index([job_terms(job) for job in self.items])
 
     @classmethod
@@ -136,18 +160,14 @@ class JobIndex(Generic[JobT]):
         """Index `jobs` (the costly step: do it once per data version)."""
         return cls(jobs)
 
-    def __len__(self) -> int:
-        return len(self.items)
 
+class CandidateColumns(Generic[CandidateT]):
+    """Candidates as flat columns plus an inverted skill index (see `JobColumns`)."""
 
-class CandidateIndex(Generic[CandidateT]):
-    """Candidates prepared for shortlisting; immutable, safe to share between threads."""
-
-    def __init__(self, candidates: Sequence[CandidateT]) -> None:
+    def __init__(self, candidates: Sequence[CandidateT], skill_weight: dict[str, float]) -> None:
         self.items: list[CandidateT] = list(candidates)
-        skill_lists = [list(candidate.skills) for candidate in self.items]
-        self.skill_weight = skill_weights(skill_lists)
-        self.skill_postings = skill_postings_of(skill_lists)
+        self.skill_weight = skill_weight
+        self.skill_postings = skill_postings_of([list(c.skills) for c in self.items])
         self.levels = [candidate_level(candidate) for candidate in self.items]
         self.remote_only = [bool(candidate.remote_only) for candidate in self.items]
         self.location_sets = [
@@ -156,12 +176,20 @@ class CandidateIndex(Generic[CandidateT]):
         ]
         self.minimums = [candidate.min_salary for candidate in self.items]
         self.currencies = [candidate.currency for candidate in self.items]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+class CandidateIndex(CandidateColumns[CandidateT]):
+    """Every candidate in memory, with rarity weights and BM25 computed over them."""
+
+    def __init__(self, candidates: Sequence[CandidateT]) -> None:
+        items = list(candidates)
+        super().__init__(items, skill_weights([list(c.skills) for c in items]))
         self.text = Bm25Index([candidate_terms(candidate) for candidate in self.items])
 
     @classmethod
     def build(cls, candidates: Sequence[CandidateT]) -> CandidateIndex[CandidateT]:
         """Index `candidates` (the costly step: do it once per data version)."""
         return cls(candidates)
-
-    def __len__(self) -> int:
-        return len(self.items)

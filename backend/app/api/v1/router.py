@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from app.api.deps import bind_client_id
+from app.api.deps import bind_client_id, reject_nul_in_query
 from app.api.v1.routes import (
     ai,
     ai_status,
@@ -20,7 +20,10 @@ from app.security import AUTH_RESPONSES, authenticate, limit_ai_calls
 # Every route below requires an API key (admin scope for operations routes) and AI
 # routes are rate limited per client: see app/security/policy.py and docs/SECURITY.md.
 api_router = APIRouter(
-    dependencies=[Depends(authenticate), Depends(limit_ai_calls), Depends(bind_client_id)],
+    dependencies=[
+        Depends(authenticate), Depends(limit_ai_calls), Depends(bind_client_id),
+        Depends(reject_nul_in_query),
+    ],
     responses=AUTH_RESPONSES,
 )
 api_router.include_router(jobs.router)

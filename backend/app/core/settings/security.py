@@ -25,7 +25,19 @@ class SecuritySettings(BaseModel):
         default=4, ge=0, description="AI endpoint calls one client may have in flight (0: unlimited)."
     )
     MAX_REQUEST_BYTES: int = Field(
-        default=50_000_000, ge=1, description="Largest request body the data routes read."
+        default=1_000_000, ge=1, description="Largest request body of every route but the bulk imports."
+    )
+    MAX_IMPORT_REQUEST_BYTES: int = Field(
+        default=20_000_000, ge=1,
+        description="Largest request body of the bulk-import routes (POST .../import).",
+    )
+    REQUEST_HEADER_TIMEOUT_SECONDS: float = Field(
+        default=10.0, gt=0, le=300,
+        description="Seconds a client has to send a request's headers (slow clients are cut off).",
+    )
+    REQUEST_BODY_TIMEOUT_SECONDS: float = Field(
+        default=10.0, gt=0, le=600,
+        description="Seconds a client has to send a request's whole body once its headers are in (408).",
     )
 
     @field_validator("AUTH_MODE", mode="before")

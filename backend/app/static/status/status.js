@@ -1,18 +1,62 @@
-// Tandem status page: polls the AI status JSON and draws inline SVG charts. No build step.
+// Tandem status page: polls the AI status JSON and draws its history with Chartist
+// (vendored in vendor/chartist/, see its README). No build step.
+//
+// Safety rules (issue 13): the data URL can only be a same-origin path (a link cannot
+// point an admin's page, and their key, at another host), polling never runs faster than
+// MIN_POLL_MS, and in api-keys mode the admin key is typed into the page, kept in this
+// tab's sessionStorage and sent as an Authorization header, never put in a URL.
 "use strict";
 (function () {
-  const params = new URLSearchParams(window.location.search);
-  const API = params.get("api") || "/api/v1/ai/status";
-  const POLL_MS = Number(params.get("poll") || 5000);
-  const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
-  const SVG = "http://www.w3.org/2000/svg";
+  const DEFAULT_API = "/api/v1/ai/status";
+  const DEFAULT_POLL_MS = 5000;
+  const MIN_POLL_MS = 2000;
+  const KEY_STORAGE = "tandem-status-admin-key";
+  // Chartist's default colours of series a, b, c, ... (chartist.css), for the HTML legends.
+  const COLORS = ["#d70206", "#f05b4f", "#f4c63d", "#d17905", "#453d3f", "#59922b", "#0544d3"];
 
-  function el(name, attrs, parent) {
-    const node = document.createElementNS(SVG, name);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
-    if (parent) parent.appendChild(node);
-    return node;
+  const params = new URLSearchParams(window.location.search);
+  const notes = [];
+
+  function sameOriginPath(value) {
+    // Only "/path" (not "//host", not "http:...", no backslashes) that stays on this origin.
+    if (!value || !/^\/(?![\/\\])[^\\]*$/.test(value)) return null;
+    const url = new URL(value, window.location.origin);
+    return url.origin === window.location.origin ? url.pathname + url.search : null;
   }
+
+  const requestedApi = params.get("api");
+  const API = sameOriginPath(requestedApi) || DEFAULT_API;
+  if (requestedApi && API !== requestedApi) notes.push("ignored ?api=: only a path on this server is allowed");
+  const requestedPoll = params.has("poll") ? Number(params.get("poll")) : NaN;
+  const POLL_MS = Math.max(MIN_POLL_MS, Number.isFinite(requestedPoll) ? requestedPoll : DEFAULT_POLL_MS);
+  if (params.has("poll") && POLL_MS !== requestedPoll) notes.push("poll interval set to " + POLL_MS + " ms (minimum " + MIN_POLL_MS + ")");
+
+  const $ = (id) => document.getElementById(id);
+
+  function storedKey() {
+    try { return window.sessionStorage.getItem(KEY_STORAGE); } catch (e) { return null; }
+  }
+
+  function showSignIn(message) {
+    $("sign-in").hidden = false;
+    $("sign-out").hidden = true;
+    $("error").textContent = message;
+  }
+
+  $("sign-in").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const key = $("api-key").value.trim();
+    if (!key) return;
+    window.sessionStorage.setItem(KEY_STORAGE, key);
+    $("api-key").value = "";
+    $("sign-in").hidden = true;
+    refresh();
+  });
+
+  $("sign-out").addEventListener("click", () => {
+    window.sessionStorage.removeItem(KEY_STORAGE);
+    showSignIn("Signed out.");
+  });
 
   function cell(row, text) {
     const td = document.createElement("td");
@@ -40,68 +84,104 @@
     }
   }
 
-  // series: {name: [[x, y], ...]} -> an SVG line chart inside `figure`.
-  function lineChart(figure, series, label) {
-    figure.querySelectorAll("svg").forEach((n) => n.remove());
-    const W = 360, H = 160, P = 28;
-    const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": label }, figure);
-    const points = Object.values(series).flat();
-    if (points.length === 0) {
-      el("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "empty" }, svg).textContent = "no calls yet";
+  function timeLabel(ms) {
+    const d = new Date(ms);
+    return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+  }
+
+  // series: {name: [{x: ms, y}, ...]} -> a Chartist line chart with a time axis and an HTML legend.
+  function lineChart(figure, series, yLabel) {
+    const container = figure.querySelector(".chart");
+    const legend = figure.querySelector(".legend");
+    const names = Object.keys(series).filter((name) => series[name].length > 0);
+    legend.innerHTML = "";
+    names.forEach((name, i) => {
+      const item = document.createElement("li");
+      item.textContent = name;
+      item.dataset.series = name;
+      item.style.setProperty("--swatch", COLORS[i % COLORS.length]);
+      legend.appendChild(item);
+    });
+    if (names.length === 0) {
+      if (container.__chartist__) container.__chartist__.detach();
+      container.innerHTML = '<p class="empty">no calls in the last hour</p>';
       return;
     }
-    const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
-    const x0 = Math.min(...xs), x1 = Math.max(...xs), y1 = Math.max(...ys, 0) || 1;
-    const sx = (x) => P + ((x - x0) / (x1 - x0 || 1)) * (W - 2 * P);
-    const sy = (y) => H - P - (y / y1) * (H - 2 * P);
-    el("line", { x1: P, y1: H - P, x2: W - P, y2: H - P, stroke: "#999" }, svg);
-    el("text", { x: 2, y: P - 8, class: "ymax" }, svg).textContent = y1 < 1 ? y1.toPrecision(2) : Math.round(y1);
-    const legend = el("g", { class: "legend" }, svg);
-    Object.entries(series).forEach(([name, pts], i) => {
-      const color = COLORS[i % COLORS.length];
-      el("polyline", {
-        "data-provider": name, fill: "none", stroke: color, "stroke-width": 2,
-        points: pts.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(" "),
-      }, svg);
-      pts.forEach((p) => el("circle", { cx: sx(p[0]).toFixed(1), cy: sy(p[1]).toFixed(1), r: 2.5, fill: color }, svg));
-      el("text", { x: P + i * 90, y: 12, fill: color }, legend).textContent = name;
+    const xs = names.flatMap((name) => series[name].map((p) => p.x));
+    const x0 = Math.min(...xs), x1 = Math.max(...xs);
+    const ticks = [];
+    const step = Math.max(60000, Math.ceil((x1 - x0) / 4 / 60000) * 60000);
+    for (let t = x0; t <= x1; t += step) ticks.push(t);
+    const chart = new Chartist.LineChart(container, {
+      series: names.map((name) => ({ name: name, data: series[name] })),
+    }, {
+      height: "220px",
+      showPoint: true,
+      lineSmooth: Chartist.Interpolation.none(),
+      chartPadding: { top: 10, right: 20, bottom: 5, left: 10 },
+      axisX: { type: Chartist.FixedScaleAxis, ticks: ticks, low: x0, high: x1 === x0 ? x0 + 60000 : x1,
+        labelInterpolationFnc: timeLabel },
+      axisY: { low: 0, labelInterpolationFnc: (v) => (v < 1 && v > 0 ? v.toPrecision(2) : String(Math.round(v * 1000) / 1000)) },
     });
+    chart.on("draw", (data) => {
+      if (data.type === "line" || data.type === "point") data.element.attr({ "data-series": data.series.name });
+    });
+    container.setAttribute("aria-label", figure.querySelector("figcaption").textContent.trim() + " (" + yLabel + ")");
   }
 
   function renderCharts(history) {
-    const latency = {}, failovers = { failovers: [] }, spend = {}, totals = {};
-    for (const bucket of history) {
-      let minuteFailovers = 0;
-      for (const [name, f] of Object.entries(bucket.providers)) {
-        if (name === "none") { minuteFailovers += f.failovers; continue; }
-        (latency[name] = latency[name] || []).push([bucket.minute, f.latency_ms]);
+    const latency = {}, spend = {}, totals = {};
+    const failovers = { failovers: [], "failed attempts": [] };
+    const minutes = history.map((bucket) => bucket.minute);
+    const first = Math.min(...minutes), last = Math.max(...minutes);
+    const byMinute = new Map(history.map((bucket) => [bucket.minute, bucket.providers]));
+    for (let minute = first; history.length && minute <= last; minute += 60) {
+      const providers = byMinute.get(minute) || {};
+      let minuteFailovers = 0, minuteErrors = 0;
+      for (const [name, f] of Object.entries(providers)) {
+        minuteFailovers += f.failovers; minuteErrors += f.errors;
+        if (name === "none") continue;
+        if (f.latency_ms !== null && f.latency_ms !== undefined) {
+          (latency[name] = latency[name] || []).push({ x: minute * 1000, y: f.latency_ms });
+        }
         totals[name] = (totals[name] || 0) + f.cost_usd;
-        (spend[name] = spend[name] || []).push([bucket.minute, totals[name]]);
-        minuteFailovers += f.failovers;
+        (spend[name] = spend[name] || []).push({ x: minute * 1000, y: totals[name] });
       }
-      failovers.failovers.push([bucket.minute, minuteFailovers]);
+      failovers.failovers.push({ x: minute * 1000, y: minuteFailovers });
+      failovers["failed attempts"].push({ x: minute * 1000, y: minuteErrors });
     }
-    lineChart(document.getElementById("chart-latency"), latency, "latency per provider");
-    lineChart(document.getElementById("chart-failovers"), failovers, "failovers per minute");
-    lineChart(document.getElementById("chart-spend"), spend, "spend per provider");
+    lineChart($("chart-latency"), latency, "ms");
+    lineChart($("chart-failovers"), failovers, "per minute");
+    lineChart($("chart-spend"), spend, "USD");
   }
 
   async function refresh() {
+    const headers = { Accept: "application/json" };
+    const key = storedKey();
+    if (key) headers.Authorization = "Bearer " + key;
     try {
-      const response = await fetch(API, { headers: { Accept: "application/json" } });
+      // Resolved against the origin, so a page opened as http://user:pass@host/ still works.
+      const response = await fetch(new URL(API, window.location.origin), { headers: headers, credentials: "omit" });
+      if (response.status === 401) return showSignIn(key ? "That key was not accepted: sign in again." : "Sign in with an admin API key.");
+      if (response.status === 403) return showSignIn("That key is not an admin key: sign in with an admin key.");
       if (!response.ok) throw new Error("status " + response.status);
       const status = await response.json();
-      document.getElementById("strategy").textContent = status.strategy.name;
+      $("sign-in").hidden = true;
+      $("sign-out").hidden = !key;
+      $("strategy").textContent = status.strategy.name;
       renderProviders(status);
       renderCharts(status.history || []);
-      document.getElementById("updated").textContent = new Date(status.generated_at * 1000).toISOString();
-      document.getElementById("error").textContent = "";
+      $("history-source").textContent = "History: " + (status.history_source || "–") + ". " + notes.join(". ");
+      $("updated").textContent = new Date(status.generated_at * 1000).toISOString();
+      $("error").textContent = "";
       document.body.dataset.loaded = "true";
     } catch (error) {
-      document.getElementById("error").textContent = "Could not load status: " + error.message;
+      $("error").textContent = "Could not load status: " + error.message;
     }
   }
 
+  document.body.dataset.pollMs = String(POLL_MS);
+  document.body.dataset.api = API;
   refresh();
   setInterval(refresh, POLL_MS);
 })();

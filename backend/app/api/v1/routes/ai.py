@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from sse_starlette.sse import EventSourceResponse
 
 from app.ai.chains.served import run_config
 from app.ai.providers.errors import HybridProviderError, StreamInterruptedError
 from app.ai.providers.factory import get_llm_provider
-from app.api.errors import error_body, unavailable_response
+from app.api.ai_responses import StreamFlag, wants_stream
+from app.api.errors import AI_ERROR_RESPONSES, error_body, unavailable_response
+from app.models.common import no_nul
+from app.models.http import error_responses
 
 router = APIRouter(prefix="/ai", tags=["ai"])
 
@@ -37,14 +40,22 @@ class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")  # unknown fields are a client error, not ignored
 
     role: Literal["system", "user", "assistant"]
-    content: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    content: Annotated[str, AfterValidator(no_nul)] = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
 
 
 class CompletionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
-    stream: bool = False
+    stream: StreamFlag = None
+
+    @model_validator(mode="after")
+    def _needs_a_user_turn(self) -> CompletionRequest:
+        # Providers reject a conversation without a user turn (400); refuse it here
+        # instead of spending a call on every provider and answering 503.
+        if not any(message.role == "user" for message in self.messages):
+            raise ValueError("messages must contain at least one message with role 'user'")
+        return self
 
 
 class CompletionResponse(BaseModel):
@@ -93,13 +104,13 @@ def _answer(content: str, meta: dict[str, Any]) -> dict[str, Any]:
 @router.post(
     "/complete",
     response_model=CompletionResponse,
-    responses={503: {"description": "Every AI provider failed; see Retry-After"}},
+    responses={**error_responses(413), **AI_ERROR_RESPONSES},
 )
 async def complete(request: CompletionRequest, http: Request) -> Any:
-    """Answer the conversation; JSON by default, Server-Sent Events with `stream: true`."""
+    """Answer the conversation: JSON, or Server-Sent Events by the rule of `wants_stream`."""
     model = get_llm_provider(runtime=http.app.state.ai_runtime)
     messages = _to_messages(request)
-    if request.stream:
+    if wants_stream(http, request.stream):
         return await _stream(model, messages)
     try:
         answer = await model.ainvoke(messages, config=run_config(FEATURE))

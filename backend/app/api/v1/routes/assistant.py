@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -12,19 +12,30 @@ from pydantic import Field
 
 from app.ai.chains.assistant import Assistant
 from app.ai.chains.served import ServedBy
-from app.api.ai_responses import Event, ServedFields, UserIdHeader, ai_headers, sse_response, wants_stream
+from app.api.ai_responses import (
+    Event,
+    ServedFields,
+    StreamFlag,
+    UserIdHeader,
+    ai_headers,
+    sse_response,
+    wants_stream,
+)
 from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.db import SessionDep
-from app.models.common import StrictModel
+from app.models.common import SingleLine, StrictModel
+from app.models.conversation import Conversation
 from app.models.http import BodyLimitRoute, check_limit, error_responses, not_found
 from app.repositories import ConversationRepository, NotFoundError
+from app.security.auth import Principal
+from app.security.keys import Scope
 
 router = APIRouter(prefix="/assistant/conversations", tags=["ai"], route_class=BodyLimitRoute)
 
 
 class ConversationCreate(StrictModel):
-    title: str = Field(default="", max_length=300)
+    title: Annotated[str, SingleLine] = Field(default="", max_length=300)
 
 
 class MessageOut(StrictModel):
@@ -46,9 +57,7 @@ class ConversationOut(StrictModel):
 
 class UserMessage(StrictModel):
     content: str = Field(min_length=1, description="At most MAX_ASSISTANT_MESSAGE_CHARS (else 413).")
-    stream: bool = Field(
-        default=False, description="Server-Sent Events (also with Accept: text/event-stream)."
-    )
+    stream: StreamFlag = None
 
 
 class AssistantReply(ServedFields):
@@ -59,9 +68,34 @@ class AssistantReply(ServedFields):
     jobs: list[dict[str, Any]] = Field(description="Degraded mode: jobs found without AI, if any.")
 
 
-@router.post("", status_code=201, response_model=ConversationOut, summary="Start a conversation")
-def create_conversation(session: SessionDep, body: ConversationCreate | None = None) -> ConversationOut:
-    conversation = ConversationRepository(session).create((body or ConversationCreate()).title)
+def _caller(request: Request) -> Principal:
+    principal: Principal = request.state.principal  # set by `authenticate` (router-level)
+    return principal
+
+
+def _owned(repository: ConversationRepository, conversation_id: str, caller: Principal) -> Conversation:
+    """The conversation when `caller`'s key created it; 404 otherwise (existence is not
+    disclosed to other keys). Conversations from before ownership: admin keys only."""
+    try:
+        conversation = repository.require(conversation_id)
+    except NotFoundError as error:
+        raise not_found(error) from None
+    owner = conversation.owner
+    if owner != caller.client_id and not (owner is None and caller.scope is Scope.admin):
+        raise not_found(NotFoundError("Conversation", conversation_id))
+    return conversation
+
+
+@router.post(
+    "", status_code=201, response_model=ConversationOut, summary="Start a conversation",
+    responses=error_responses(413),
+)
+def create_conversation(
+    request: Request, session: SessionDep, body: ConversationCreate | None = None
+) -> ConversationOut:
+    """A new conversation, visible only to the key that created it."""
+    title = (body or ConversationCreate()).title
+    conversation = ConversationRepository(session).create(title, owner=_caller(request).client_id)
     return ConversationOut(id=conversation.id, title=conversation.title, created_at=conversation.created_at)
 
 
@@ -69,12 +103,10 @@ def create_conversation(session: SessionDep, body: ConversationCreate | None = N
     "/{conversation_id}", response_model=ConversationOut, summary="A conversation and its messages",
     responses=error_responses(404),
 )
-def get_conversation(conversation_id: str, session: SessionDep) -> ConversationOut:
+def get_conversation(conversation_id: str, request: Request, session: SessionDep) -> ConversationOut:
+    """The conversation and its messages (404 for any key but the one that created it)."""
     repository = ConversationRepository(session)
-    try:
-        conversation = repository.require(conversation_id)
-    except NotFoundError as error:
-        raise not_found(error) from None
+    conversation = _owned(repository, conversation_id, _caller(request))
     messages = [
         MessageOut(
             id=m.id or 0, role=m.role.value, content=m.content, tool_calls=m.tool_calls,
@@ -110,10 +142,7 @@ async def send_message(
         len(body.content),
         "Message length",
     )
-    try:
-        ConversationRepository(session).require(conversation_id)
-    except NotFoundError as error:
-        raise not_found(error) from None
+    _owned(ConversationRepository(session), conversation_id, _caller(request))
     events = _events(Assistant(session, settings, runtime), conversation_id, body.content, user_id)
     if wants_stream(request, body.stream):
         return await sse_response(events)

@@ -6,10 +6,17 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import Field
 
 from app.ai.chains.cover_letter_chain import CoverLetterChain, Length, Tone
-from app.api.ai_responses import Event, ServedFields, UserIdHeader, ai_json, sse_response, wants_stream
+from app.api.ai_responses import (
+    Event,
+    ServedFields,
+    StreamFlag,
+    UserIdHeader,
+    ai_json,
+    sse_response,
+    wants_stream,
+)
 from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.db import SessionDep
@@ -25,9 +32,7 @@ class CoverLetterRequest(StrictModel):
     job_id: int
     tone: Tone = Tone.formal
     length: Length = Length.medium
-    stream: bool = Field(
-        default=False, description="Server-Sent Events (also with Accept: text/event-stream)."
-    )
+    stream: StreamFlag = None
 
 
 class CoverLetterResponse(ServedFields):

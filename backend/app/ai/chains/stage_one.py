@@ -1,0 +1,103 @@
+"""Stage one of recommendations and matching over the current database: retrieve, re-score.
+
+1. Rarity weights of the subject's skills: primary-key look-ups in `skill_stats`.
+2. A bounded candidate set (a few hundred ids) from the database's own indexes
+   (`app.ai.rag.match_search`).
+3. Those rows only are read and re-scored with the same features as ever (skill rarity,
+   seniority distance, location/remote, salary fit, text relevance) by
+   `app.ai.chains.shortlist`.
+
+Nothing here holds state between requests and nothing grows with the catalogue: every
+query reads the committed data, so a write is visible to the next request, and a
+worker's memory is the same at a thousand rows as at a million.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.ai.chains.shortlist import ScoredCandidate, ScoredJob, rank_candidates, rank_jobs
+from app.ai.rag.match_index import CandidateColumns, JobColumns, rarity_weight
+from app.ai.rag.match_search import (
+    candidate_request,
+    job_request,
+    match_search_for,
+    skill_frequencies,
+)
+from app.models import Candidate, CandidateRead, Job, JobRead
+
+
+def _weights(session: Session, kind: str, skills: Iterable[str]) -> tuple[int, dict[str, float]]:
+    stats = skill_frequencies(session, kind, list(dict.fromkeys(skills)))
+    return stats.rows, {skill: rarity_weight(stats.rows, df) for skill, df in stats.df.items()}
+
+
+#: What re-scoring reads of a pooled row (no long text, no timestamps: cheap to fetch).
+_SLIM = {
+    "jobs": ("id", "title", "location", "remote", "salary_min", "salary_max", "currency",
+             "required_skills", "seniority"),
+    "candidates": ("id", "headline", "skills", "years_experience", "desired_locations",
+                   "remote_only", "min_salary", "currency", "desired_seniority"),
+}
+
+
+def _slim(session: Session, table: Any, ids: Sequence[int]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    columns = [table.c[name] for name in _SLIM[table.name]]
+    query = sa.select(*columns).where(table.c.id.in_(list(ids))).order_by(table.c.id.desc())
+    return [dict(row) for row in session.execute(query).mappings()]
+
+
+def _full(session: Session, model: Any, read: Any, ids: list[int]) -> list[Any]:
+    rows = {row.id: row for row in session.execute(sa.select(model).where(model.id.in_(ids))).scalars()}
+    return [read.model_validate(rows[i]) for i in ids]
+
+
+def jobs_for_candidate(session: Session, candidate: CandidateRead, n: int) -> list[ScoredJob[JobRead]]:
+    """The `n` best jobs for `candidate` in the database, best first, with reasons.
+
+    Two passes: the pool is scored on slim rows (newest first, so equal scores rank the
+    newest job first); only the chosen `n` are read in full and explained.
+    """
+    if n <= 0:
+        return []
+    _, weights = _weights(session, "jobs", candidate.skills)
+    found = match_search_for(session).jobs(job_request(candidate, weights))
+    table: Any = Job.__table__  # type: ignore[attr-defined]
+    slim = [JobRead.model_construct(**row, description="") for row in _slim(session, table, list(found))]
+    missing = {s for job in slim for s in job.required_skills} - weights.keys()
+    if missing:
+        weights.update(_weights(session, "jobs", missing)[1])
+    text = [found.get(job.id, 0.0) for job in slim]
+    text_max = max(text, default=0.0)
+    pool = JobColumns(slim, weights)
+    chosen = [r.job.id for r in rank_jobs(candidate, pool, text, text_max, n, explain=False)]
+    jobs = _full(session, Job, JobRead, chosen)
+    chosen_text = [found.get(i, 0.0) for i in chosen]
+    return rank_jobs(candidate, JobColumns(jobs, weights), chosen_text, text_max, n)
+
+
+def candidates_for_job(
+    session: Session, job: JobRead, n: int
+) -> list[ScoredCandidate[CandidateRead]]:
+    """The `n` best candidates for `job` in the database, best first, strengths and gaps."""
+    if n <= 0:
+        return []
+    population, weights = _weights(session, "candidates", job.required_skills)
+    found = match_search_for(session).candidates(candidate_request(job, weights))
+    table: Any = Candidate.__table__  # type: ignore[attr-defined]
+    rows = _slim(session, table, list(found))
+    slim = [CandidateRead.model_construct(**row, resume_text="") for row in rows]
+    text = [found.get(person.id, 0.0) for person in slim]
+    text_max = max(text, default=0.0)
+    pool = CandidateColumns(slim, weights)
+    ranked = rank_candidates(job, pool, text, text_max, n, population, explain=False)
+    chosen = [r.candidate.id for r in ranked]
+    people = _full(session, Candidate, CandidateRead, chosen)
+    chosen_text = [found.get(i, 0.0) for i in chosen]
+    return rank_candidates(job, CandidateColumns(people, weights), chosen_text, text_max, n, population)

@@ -1,0 +1,186 @@
+"""Stage one of matching in the database: a bounded candidate set from indexed queries.
+
+Why in the database: an in-memory index of the whole catalogue costs memory per worker
+proportional to the catalogue and a full rebuild after every write. The database
+already keeps full-text indexes (PostgreSQL weighted `tsvector` + GIN, SQLite FTS5)
+and btree filter indexes current inside each write's transaction (migration
+0006_search), so the next request sees every write, and what a request costs depends
+on how many rows match, not on how many exist.
+
+What is asked: a few *lanes*, each a text match plus indexed filters, each returning
+its best `keep` rows by the backend's text rank, scanned newest first and capped at
+`SCAN_CAP` matching rows (so a very common query cannot make a request scan the
+catalogue). Lanes go from strict (the subject's skills, the exact level, a compatible
+place) to loose (any shared word): the union is a few hundred ids, which stage two
+(`app.ai.chains.stage_one`) re-scores with the full local features.
+
+Text relevance comes back per lane normalised to 0..1 (each lane's best row = 1) and
+the best over the lanes is kept: a skills-only match and a match on any word are
+ranked by different queries, so only their relative order within a lane is comparable.
+
+`MatchSearch` is the interface: a dedicated search engine (OpenSearch) would be one more
+implementation of it, chosen in `match_search_for`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.ai.rag.match_index import CandidateLike, JobLike, candidate_level, level_of, location_key
+from app.ai.rag.text import content_terms, tokenize
+from app.models.common import SENIORITY_ORDER
+from app.models.skill_stat import ROW_COUNT_KEY
+
+#: Most matching rows one lane reads (newest first) before ranking them.
+SCAN_CAP = 600
+#: Most words of the subject's text sent as the loose query.
+MAX_TEXT_TERMS = 24
+MAX_SKILLS = 16
+#: Rows of the text-less lane (newest rows passing the strict filters).
+RECENT = 20
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One indexed query: text match, filters, and how many of its best rows to keep.
+
+    `skills_only`: match the subject's skills in the skills field (else any word
+    anywhere); `text=False`: no text condition at all (the newest rows passing the
+    filters: what a subject sharing no word with anyone still gets). `levels`: allowed
+    seniority values (None: any; `or_unset` also admits
+    rows without one). `places`: jobs must be remote or in one of these location keys
+    (`()`: remote only; None: anywhere). `remote`: jobs' remote flag must equal it.
+    `on_site`: candidates must accept on-site work.
+    """
+
+    name: str
+    keep: int
+    skills_only: bool = True
+    text: bool = True
+    levels: tuple[str, ...] | None = None
+    or_unset: bool = False
+    places: tuple[str, ...] | None = None
+    remote: bool | None = None
+    on_site: bool = False
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """The subject's searchable side: skills (phrases), loose words, rarity weights, lanes."""
+
+    skills: list[str]
+    words: list[str]
+    weights: dict[str, float]
+    lanes: list[Lane] = field(default_factory=list)
+
+
+class MatchSearch(Protocol):
+    """A retrieval backend: ids with a text-relevance score, and skill statistics."""
+
+    def jobs(self, request: SearchRequest) -> dict[int, float]:
+        """Job id -> text relevance (higher is better) for the union of the lanes."""
+        ...
+
+    def candidates(self, request: SearchRequest) -> dict[int, float]:
+        """Candidate id -> text relevance for the union of the lanes."""
+        ...
+
+
+@dataclass(frozen=True)
+class SkillFrequencies:
+    """How many rows of a kind exist, and how many list each (asked-for) skill."""
+
+    rows: int
+    df: dict[str, int]
+
+
+def skill_frequencies(session: Session, kind: str, skills: Sequence[str]) -> SkillFrequencies:
+    """Row count and document frequencies of `skills` among `kind` rows: a primary-key
+    look-up per skill in `skill_stats`, which triggers keep current."""
+    wanted = sorted({*skills, ROW_COUNT_KEY})
+    statement = sa.text(
+        "SELECT skill, df FROM skill_stats WHERE kind = :kind AND skill IN :skills"
+    ).bindparams(sa.bindparam("skills", expanding=True))
+    rows: dict[str, int] = dict(session.execute(statement, {"kind": kind, "skills": wanted}).tuples().all())
+    total = int(rows.pop(ROW_COUNT_KEY, 0) or 0)
+    return SkillFrequencies(total, {skill: int(df) for skill, df in rows.items() if df and df > 0})
+
+
+def known_skills(session: Session, kind: str, words: Sequence[str]) -> list[str]:
+    """Those of `words` that some row of `kind` lists as a skill, in order."""
+    listed = skill_frequencies(session, kind, words).df
+    return [word for word in words if word in listed]
+
+
+def _levels_near(level: int, distance: int) -> tuple[str, ...]:
+    return tuple(
+        SENIORITY_ORDER[i].value
+        for i in range(len(SENIORITY_ORDER))
+        if 0 < abs(i - level) <= distance
+    )
+
+
+def job_request(candidate: CandidateLike, weights: dict[str, float]) -> SearchRequest:
+    """What to ask the jobs index for `candidate`: strict, near and loose lanes."""
+    level = candidate_level(candidate)
+    if candidate.remote_only:
+        places: tuple[str, ...] | None = ()
+    else:
+        keys = tuple(sorted({location_key(p) for p in candidate.desired_locations} - {""}))
+        places = keys or None
+    exact = (SENIORITY_ORDER[level].value,)
+    words = content_terms(f"{candidate.headline} {' '.join(candidate.skills)}")
+    return SearchRequest(
+        skills=list(dict.fromkeys(candidate.skills))[:MAX_SKILLS],
+        words=list(dict.fromkeys(words))[:MAX_TEXT_TERMS],
+        weights=weights,
+        lanes=[
+            Lane("fit", 150, levels=exact, places=places),
+            Lane("near", 100, levels=_levels_near(level, 1), places=places),
+            Lane("text", 100, skills_only=False),
+            Lane("recent", RECENT, text=False, levels=exact, places=places),
+        ],
+    )
+
+
+def candidate_request(job: JobLike, weights: dict[str, float]) -> SearchRequest:
+    """What to ask the candidates index for `job`: strict, near and loose lanes."""
+    level = level_of(job.seniority)
+    exact = (SENIORITY_ORDER[level].value,)
+    words = content_terms(f"{job.title} {' '.join(job.required_skills)}")
+    on_site = not job.remote
+    return SearchRequest(
+        skills=list(dict.fromkeys(job.required_skills))[:MAX_SKILLS],
+        words=list(dict.fromkeys(words))[:MAX_TEXT_TERMS],
+        weights=weights,
+        lanes=[
+            Lane("fit", 150, levels=exact, or_unset=True, on_site=on_site),
+            Lane("near", 100, levels=_levels_near(level, 1), on_site=on_site),
+            Lane("text", 100, skills_only=False),
+            Lane("recent", RECENT, text=False, levels=exact, or_unset=True, on_site=on_site),
+        ],
+    )
+
+
+def skill_words(skill: str) -> list[str]:
+    """A skill as plain words ("ci/cd" -> ["ci", "cd"]): safe to put in any query syntax."""
+    return tokenize(skill)
+
+
+def match_search_for(session: Session) -> MatchSearch:
+    """The retrieval backend for the session's database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from app.ai.rag.match_search_postgres import PostgresMatchSearch
+
+        return PostgresMatchSearch(session)
+    if dialect == "sqlite":
+        from app.ai.rag.match_search_sqlite import SqliteMatchSearch
+
+        return SqliteMatchSearch(session)
+    raise NotImplementedError(f"match retrieval is not implemented for {dialect}")  # pragma: no cover

@@ -1,0 +1,100 @@
+"""PostgreSQL implementation of `MatchSearch`: weighted `tsvector` + GIN, btree filters.
+
+`search_vector` is a generated column (skills weight A, name B, body C) with a GIN
+index (migration 0006_search). A lane matches the subject's skills as phrases (or any
+of its words), filters on indexed columns, reads at most `SCAN_CAP` matches newest
+first, and orders them by rarity-weighted skill hits plus `ts_rank` -- `ts_rank` alone
+has no idea that "kafka" says more than "python". User text only ever travels as
+bound parameters to `phraseto_tsquery` / `plainto_tsquery`, which cannot fail on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.ai.rag.match_search import SCAN_CAP, Lane, SearchRequest
+from app.ai.rag.match_search_sqlite import merge_lanes
+
+#: ts_rank weights for D, C, B, A: body 0.2, name 0.4, skills 1.0.
+RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
+LOCATION_KEY = "lower(btrim(split_part(coalesce(t.location, ''), ',', 1)))"
+
+
+def _filters(table: str, lane: Lane, params: dict[str, Any], suffix: str) -> list[str]:
+    where: list[str] = []
+    seniority = "t.seniority" if table == "jobs" else "t.desired_seniority"
+    if lane.levels is not None:
+        params["levels" + suffix] = list(lane.levels) or [""]
+        clause = f"{seniority} IN :levels{suffix}"
+        where.append(f"({clause} OR {seniority} IS NULL)" if lane.or_unset else clause)
+    if lane.places is not None:
+        if lane.places:
+            params["places" + suffix] = list(lane.places)
+            where.append(f"(t.remote OR {LOCATION_KEY} IN :places{suffix})")
+        else:
+            where.append("t.remote")
+    if lane.remote is not None:
+        params["remote" + suffix] = lane.remote
+        where.append(f"t.remote = :remote{suffix}")
+    if lane.on_site:
+        where.append("NOT t.remote_only")
+    return where
+
+
+class PostgresMatchSearch:
+    """Lanes as GIN-indexed `@@` queries with btree filters."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def jobs(self, request: SearchRequest) -> dict[int, float]:
+        return self._search("jobs", request)
+
+    def candidates(self, request: SearchRequest) -> dict[int, float]:
+        return self._search("candidates", request)
+
+    def _search(self, table: str, request: SearchRequest) -> dict[int, float]:
+        params: dict[str, Any] = {"scan": SCAN_CAP}
+        skill_queries, hits = [], []
+        for i, skill in enumerate(request.skills):
+            params[f"s{i}"], params[f"w{i}"] = skill, request.weights.get(skill, 1.0)
+            skill_queries.append(f"phraseto_tsquery('english', :s{i})")
+            hits.append(f"(t.search_vector @@ phraseto_tsquery('english', :s{i}))::int * :w{i}")
+        word_queries = []
+        for i, word in enumerate(request.words):
+            params[f"t{i}"] = word
+            word_queries.append(f"plainto_tsquery('english', :t{i})")
+        loose = " || ".join(word_queries or skill_queries) or "''::tsquery"
+        selects: list[str] = []
+        for number, lane in enumerate(request.lanes):
+            if not lane.text:
+                filters = _filters(table, lane, params, f"_{number}") or ["true"]
+                params[f"k{number}"] = lane.keep
+                selects.append(
+                    f"(SELECT {number} AS lane, t.id AS id, 0.0::real AS rel FROM {table} AS t "
+                    f"WHERE {' AND '.join(filters)} ORDER BY t.id DESC LIMIT :k{number})"
+                )
+                continue
+            match = " || ".join(skill_queries) if lane.skills_only else loose
+            if not (word_queries or skill_queries) or not match:
+                continue
+            params[f"k{number}"] = lane.keep
+            where = " AND ".join(
+                [f"t.search_vector @@ ({match})", *_filters(table, lane, params, f"_{number}")]
+            )
+            selects.append(
+                f"(SELECT {number} AS lane, id, rel FROM (SELECT t.id AS id, "
+                f"ts_rank('{RANK_WEIGHTS}', t.search_vector, {loose}) AS rel, "
+                f"{' + '.join(hits) or '0'} AS hits FROM {table} AS t WHERE {where} "
+                f"ORDER BY t.id DESC LIMIT :scan) AS m ORDER BY hits + rel DESC, id DESC "
+                f"LIMIT :k{number})"
+            )
+        if not selects:
+            return {}
+        statement = sa.text(" UNION ALL ".join(selects))
+        expanding = [name for name in params if name.startswith(("levels", "places"))]
+        statement = statement.bindparams(*(sa.bindparam(n, expanding=True) for n in expanding))
+        return merge_lanes(self.session.execute(statement, params).tuples().all())

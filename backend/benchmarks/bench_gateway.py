@@ -1,0 +1,279 @@
+"""Gateway speed: Tandem's `/v1/chat/completions` vs LiteLLM's proxy vs Portkey's gateway.
+
+Every side runs as one process (one worker) in front of the same fast fake upstream
+(`benchmarks.fake_upstream`), driven by the same light load client
+(`benchmarks.load_client`), in one run, so the figures compare as ratios:
+
+* added latency: p50 / p99 of sequential requests (concurrency 1) minus the upstream's own;
+* throughput at 64 concurrent requests, non-streamed and streamed (to the last byte);
+* CPU-seconds the gateway process spent per 1,000 requests (from /proc, user + system).
+
+Sides that are not installed are reported as such, not skipped silently:
+    LiteLLM:  cd backend && UV_PROJECT_ENVIRONMENT=.venv-bench .venv/bin/uv sync --frozen --no-dev \
+                  --group bench-litellm
+    Portkey:  cd backend/benchmarks/portkey && npm ci
+
+    cd backend && .venv/bin/python -m benchmarks.bench_gateway [--runs 5] [--requests 2000]
+
+Tandem runs with API keys on (a virtual key with no limits), the usage ledger on, and
+access logs off (as for the other sides); figures go in docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.load_client import Target, run_load
+
+BACKEND = Path(__file__).resolve().parents[1]
+PORTKEY = (
+    BACKEND
+    / "benchmarks"
+    / "portkey"
+    / "node_modules"
+    / "@portkey-ai"
+    / "gateway"
+    / "build"
+    / "start-server.js"
+)
+LITELLM = BACKEND / ".venv-bench" / "bin" / "litellm"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+BODY = json.dumps({"model": "default", "messages": [{"role": "user", "content": "Say hello."}]}).encode()
+STREAM_BODY = json.dumps(
+    {"model": "default", "messages": [{"role": "user", "content": "Say hello."}], "stream": True}
+).encode()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of `pid` and its reaped children."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / CLOCK_TICKS
+
+
+def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before listening")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listening on {port} after {timeout}s")
+
+
+@dataclass
+class Side:
+    name: str
+    target: Target
+    process: subprocess.Popen[bytes] | None = None
+    results: list[dict[str, float]] = field(default_factory=list)
+
+
+def start_upstream() -> tuple[subprocess.Popen[bytes], int]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.fake_upstream", "--port", "0"], cwd=BACKEND, stdout=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().decode()
+    return process, int(line.rsplit(":", 1)[1])
+
+
+def start_tandem(upstream: int, workdir: Path) -> Side:
+    from app.db import init_db, session_scope
+    from app.security.store import create_api_key
+
+    url = f"sqlite:///{workdir / 'tandem.db'}"
+    init_db(url)
+    with session_scope(url) as session:
+        key = create_api_key(session, "bench", "user", rate_limit_per_minute=0, max_concurrent=0).key
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AI_", "OPENAI_", "ANTHROPIC_"))}
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "AUTH_MODE": "api-keys",
+            "OPENAI_API_KEY": "sk-bench",
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{upstream}/v1",
+            "AI_FALLBACK_ENABLED": "false",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(BACKEND),
+        }
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=BACKEND,
+        env=env,
+    )
+    wait_ready(port, process)
+    return Side(
+        "Tandem",
+        Target("127.0.0.1", port, "/v1/chat/completions", {"authorization": f"Bearer {key}"}),
+        process,
+    )
+
+
+def start_litellm(upstream: int, workdir: Path) -> Side | None:
+    if not LITELLM.exists():
+        return None
+    config = workdir / "litellm.yaml"
+    config.write_text(
+        "model_list:\n  - model_name: default\n    litellm_params:\n      model: openai/gpt-4o\n"
+        f"      api_base: http://127.0.0.1:{upstream}/v1\n      api_key: sk-bench\n"
+        "litellm_settings:\n  drop_params: true\n"
+    )
+    port = free_port()
+    process = subprocess.Popen(
+        [str(LITELLM), "--config", str(config), "--port", str(port), "--num_workers", "1"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_ready(port, process)
+    return Side(
+        "LiteLLM proxy",
+        Target("127.0.0.1", port, "/v1/chat/completions", {"authorization": "Bearer sk-bench"}),
+        process,
+    )
+
+
+def start_portkey(upstream: int, workdir: Path) -> Side | None:
+    node = shutil.which("node")
+    if node is None or not PORTKEY.exists():
+        return None
+    port = free_port()
+    process = subprocess.Popen(
+        [node, str(PORTKEY), f"--port={port}", "--headless"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_ready(port, process)
+    headers = {
+        "authorization": "Bearer sk-bench",
+        "x-portkey-provider": "openai",
+        "x-portkey-custom-host": f"http://127.0.0.1:{upstream}/v1",
+    }
+    return Side("Portkey gateway", Target("127.0.0.1", port, "/v1/chat/completions", headers), process)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def measure(side: Side, sequential: int, total: int) -> dict[str, float]:
+    """One run of every measurement on one side."""
+    asyncio.run(run_load(side.target, BODY, 8, 100))  # warm-up: connections, imports, JIT
+    latencies, _, errors = asyncio.run(run_load(side.target, BODY, 1, sequential))
+    figures = {"p50_ms": percentile(latencies, 0.5) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000}
+    for label, body in (("", BODY), ("stream_", STREAM_BODY)):
+        cpu_before = cpu_seconds(side.process.pid) if side.process else 0.0
+        _, wall, failed = asyncio.run(run_load(side.target, body, 64, total))
+        cpu = (cpu_seconds(side.process.pid) - cpu_before) if side.process else 0.0
+        figures[f"{label}rps"] = total / wall
+        figures[f"{label}cpu_per_1000"] = cpu * 1000 / total
+        errors += failed
+    figures["errors"] = float(len(errors))
+    return figures
+
+
+def median(side: Side, key: str) -> float:
+    return statistics.median(r[key] for r in side.results)
+
+
+def report(sides: list[Side], missing: list[str], runs: int) -> str:
+    base = sides[0]
+    lines = [
+        f"median of {runs} run(s); added latency = side minus the upstream alone",
+        "",
+        "| side | added p50 ms | added p99 ms | req/s c=64 | req/s c=64 stream | CPU-s/1000 | "
+        "CPU-s/1000 stream | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    def added(side: Side, key: str) -> str:
+        if side is base:
+            return f"({median(side, key):.2f} abs)"
+        return f"{median(side, key) - median(base, key):+.2f}"
+
+    for side in sides:
+        lines.append(
+            f"| {side.name} | {added(side, 'p50_ms')} | {added(side, 'p99_ms')} | "
+            f"{median(side, 'rps'):.0f} | "
+            f"{median(side, 'stream_rps'):.0f} | {median(side, 'cpu_per_1000'):.2f} | "
+            f"{median(side, 'stream_cpu_per_1000'):.2f} | {median(side, 'errors'):.0f} |"
+        )
+    for name in missing:
+        lines.append(f"| {name} | not installed (see the module docstring) | | | | | | |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--requests", type=int, default=2000, help="requests per concurrent measurement")
+    parser.add_argument("--sequential", type=int, default=500, help="requests at concurrency 1")
+    args = parser.parse_args()
+    upstream, upstream_port = start_upstream()
+    sides: list[Side] = [
+        Side("upstream alone", Target("127.0.0.1", upstream_port, "/v1/chat/completions", {}), upstream)
+    ]
+    missing: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        try:
+            sides.append(start_tandem(upstream_port, workdir))
+            for name, start in (("LiteLLM proxy", start_litellm), ("Portkey gateway", start_portkey)):
+                side = start(upstream_port, workdir)
+                if side is None:
+                    missing.append(name)
+                else:
+                    sides.append(side)
+            for run in range(args.runs):
+                for side in sides:  # interleaved, so load from other users hits every side alike
+                    side.results.append(measure(side, args.sequential, args.requests))
+                    print(f"run {run + 1} {side.name}: {side.results[-1]}", flush=True)
+            print(report(sides, missing, args.runs))
+        finally:
+            for side in sides:
+                if side.process is not None:
+                    side.process.terminate()
+                    try:
+                        side.process.wait(15)
+                    except subprocess.TimeoutExpired:
+                        side.process.kill()
+
+
+if __name__ == "__main__":
+    main()
