@@ -2,8 +2,8 @@
 
 The runtime owns the chat models and what their calls learn and spend: provider health
 and circuit breakers, the latency tracker, the hedge policy's samples, budgets, the
-price table, the memo of structured-output bindings, and the observers (metrics, call
-history and ledger are added by the application). Status endpoints and metrics read
+price table, the memo of structured-output bindings, and the observers (metrics and
+the usage ledger are added by the application). Status endpoints and metrics read
 the runtime that serves the calls, so two differently configured applications in one
 process never see each other's state. `assembly.build_runtime` builds one from
 settings; nothing in `app.ai.providers` keeps state at module level.
