@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
-    from app.ai.providers.attempts import Attempt
+    from app.ai.providers.records import Attempt
 
 
 class HybridProviderError(Exception):

@@ -206,13 +206,9 @@ class ProviderSettings(BaseModel):
         return value if isinstance(value, SecretStr) else None
 
 
-#: Built-in providers, derived from the settings: every `<NAME>_API_KEY` field
-#: declares the provider `<name>`, so a new provider's own settings are all `core`
-#: needs to know about it. The provider factory checks at start-up that each name has
-#: a registered adapter (`core` must not import `ai`). `AI_OPENAI_COMPATIBLE`
-#: instances add their own names on top.
-KNOWN_PROVIDERS: tuple[str, ...] = tuple(
-    name.removesuffix("_API_KEY").lower()
-    for name in ProviderSettings.model_fields
-    if name.endswith("_API_KEY")
-)
+#: Built-in providers: the names `AI_PROVIDER` accepts besides `AI_OPENAI_COMPATIBLE`
+#: instances. Each has an adapter in `app.ai.providers.adapters` that declares the
+#: settings above it reads; `core` may not import `ai`, so `assembly.check_registry`
+#: holds this list, the registry and the adapters' declared settings against each
+#: other at start-up.
+KNOWN_PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "gemini")

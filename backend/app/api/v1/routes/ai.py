@@ -108,7 +108,7 @@ def _answer(content: str, meta: dict[str, Any]) -> dict[str, Any]:
 )
 async def complete(request: CompletionRequest, http: Request) -> Any:
     """Answer the conversation: JSON, or Server-Sent Events by the rule of `wants_stream`."""
-    model = get_llm_provider(settings=http.app.state.settings)
+    model = get_llm_provider(runtime=http.app.state.ai_runtime)
     messages = _to_messages(request)
     if wants_stream(http, request.stream):
         return await _stream(model, messages)

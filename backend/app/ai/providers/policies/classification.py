@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from app.ai.providers.backoff import parse_retry_after
 from app.ai.providers.errors import DeadlineExceededError, IncompleteStreamError
+from app.ai.providers.policies.backoff import parse_retry_after
 
 
 class ErrorClass(enum.StrEnum):

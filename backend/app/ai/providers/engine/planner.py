@@ -10,18 +10,25 @@ The policy, in order of preference:
    on each untried provider -- its translation of the request may be accepted -- and
    rules out every retry.
 Nothing is planned past the deadline.
+
+Admission is lazy: a provider's circuit (`admit`) is asked only when the plan reaches
+that provider for the first time, so a call never spends a half-open probe slot on a
+provider it does not try. A provider refused there is kept as a *last resort*: it gets
+its first try after every admitted provider had one, soonest to recover first
+(`recovers_at`), so that a call whose circuits are all open still tries rather than
+failing blind.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from app.ai.providers.backoff import backoff_delay
-from app.ai.providers.base import Member
-from app.ai.providers.classification import Classification, ErrorClass
-from app.ai.providers.deadline import Deadline
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.policies.backoff import backoff_delay
+from app.ai.providers.policies.classification import Classification, ErrorClass
+from app.ai.providers.policies.deadline import Deadline
 
 
 @dataclass(slots=True)
@@ -30,6 +37,12 @@ class _State:
     tries: int = 0
     out: bool = False
     retry_after: float | None = None
+    admitted: bool = False
+    last_resort: bool = False
+
+
+def _admit_all(member: Member) -> str | None:
+    return None
 
 
 class AttemptPlanner:
@@ -44,8 +57,15 @@ class AttemptPlanner:
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
         rng: random.Random | None = None,
+        admit: Callable[[Member], str | None] = _admit_all,
+        recovers_at: Callable[[Member], float | None] = lambda member: None,
+        on_last_resort: Callable[[Sequence[Member], bool], None] = lambda members, first: None,
     ) -> None:
         self._states = [_State(m) for m in members]
+        self._deferred: list[_State] = []
+        self._admit = admit
+        self._recovers_at = recovers_at
+        self._on_last_resort = on_last_resort
         self._max_retries = max_retries
         self._deadline = deadline
         self._backoff_base = backoff_base
@@ -58,9 +78,9 @@ class AttemptPlanner:
         """The next attempt, or None when the call has nothing left to try."""
         if self._deadline.expired:
             return None
-        for state in self._states:
-            if not state.out and state.tries == 0:
-                return self._take(state, 0.0)
+        fresh = self._fresh()
+        if fresh is not None:
+            return self._take(fresh, 0.0)
         if self._no_retries:
             return None
         candidates = [s for s in self._states if not s.out and s.tries <= self._max_retries]
@@ -82,6 +102,36 @@ class AttemptPlanner:
                 return self.next()
             delay = self._deadline.remaining / 2
         return self._take(state, delay)
+
+    def _fresh(self) -> _State | None:
+        """The next provider to get its first try, asking admission on the way."""
+        while True:
+            state = next((s for s in self._states if not s.out and s.tries == 0), None)
+            if state is None:
+                if not self._deferred:
+                    return None
+                self._release_last_resorts()
+                continue
+            if state.admitted:
+                return state
+            if self._admit(state.member) is None:
+                state.admitted = True
+                return state
+            self._states.remove(state)
+            state.admitted = state.last_resort = True
+            self._deferred.append(state)
+
+    def _release_last_resorts(self) -> None:
+        """Every admitted provider had its try: the refused ones follow, soonest to recover first."""
+        deferred, self._deferred = self._deferred, []
+        deferred.sort(key=lambda s: self._recovers_at(s.member) or 0.0)
+        first = not any(s.tries for s in self._states)
+        self._states.extend(deferred)
+        self._on_last_resort([s.member for s in deferred], first)
+
+    def is_last_resort(self, member: Member) -> bool:
+        """True for a provider refused by its circuit and tried anyway, as a last resort."""
+        return any(s.member is member and s.last_resort for s in (*self._states, *self._deferred))
 
     def _take(self, state: _State, delay: float) -> tuple[Member, float]:
         state.tries += 1

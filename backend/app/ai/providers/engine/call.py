@@ -1,23 +1,24 @@
-"""Book-keeping for one hybrid call, so the loops in `hybrid.py` stay short.
+"""Book-keeping for one call, so the engine's loops stay short.
 
-A `CallState` owns the deadline, the attempt plan, and the record of every attempt;
-it classifies failures, feeds provider health, writes the one log line per call,
-and builds either the answer's metadata or the final `ProviderError`.
+A `CallState` owns the deadline, the attempt plan (`planner.py`), and the record of
+every attempt; it classifies failures, feeds provider health, writes the one log line
+per call, and builds either the answer's metadata or the final `ProviderError`. It
+reads only the frozen `CallPolicy` and the members, never the chat model.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from app.ai.providers.attempts import Attempt
-from app.ai.providers.base import Member
-from app.ai.providers.classification import Classification, ErrorClass, classify
-from app.ai.providers.deadline import Deadline
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.engine.attempt import AttemptScope
+from app.ai.providers.engine.planner import AttemptPlanner
+from app.ai.providers.engine.policy import CallPolicy
+from app.ai.providers.engine.stream_guard import StreamGuard
 from app.ai.providers.errors import (
     NoProviderAvailableError,
     ProviderError,
@@ -25,18 +26,17 @@ from app.ai.providers.errors import (
     StreamInterruptedError,
     describe,
 )
-from app.ai.providers.observers import CallRecord, notify
-from app.ai.providers.planner import AttemptPlanner
-from app.ai.providers.pricing import call_cost, token_counts
-from app.ai.providers.routing import CallContext
-
-if TYPE_CHECKING:
-    from app.ai.providers.hybrid import HybridChatModel
+from app.ai.providers.policies.classification import Classification, ErrorClass, classify
+from app.ai.providers.policies.deadline import Deadline
+from app.ai.providers.policies.pricing import token_counts
+from app.ai.providers.policies.routing import CallContext
+from app.ai.providers.records import Attempt, CallRecord
 
 logger = logging.getLogger("app.ai.providers")
 
 #: Keys a provider binding may carry that are for tracing, not for the provider's API.
 _TRACING_ONLY = ("ls_structured_output_format",)
+_LAST_RESORT = "; kept as last resort"
 
 
 class CallState:
@@ -44,21 +44,26 @@ class CallState:
 
     def __init__(
         self,
-        model: HybridChatModel,
+        policy: CallPolicy,
+        members: Sequence[Member],
         messages: Sequence[BaseMessage],
-        metadata: Mapping[str, Any] | None,
-        kwargs: Mapping[str, Any],
+        metadata: Mapping[str, Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        defaults: Mapping[str, Any] | None = None,
     ) -> None:
-        self.model = model
+        self.policy = policy
+        self.members = members
         self.metadata = dict(metadata or {})
-        self.kwargs = dict(kwargs)
-        self.model_override = _model_override(self.kwargs, model.members)
-        self.deadline = Deadline(model.deadline, model.timeout)
+        self.kwargs = dict(kwargs or {})
+        self.model_override = _model_override(self.kwargs, members)
+        self.defaults = {k: v for k, v in (defaults or {}).items() if v is not None}
+        self.deadline = Deadline(policy.deadline, policy.timeout)
         self.attempts: list[Attempt] = []
         self.errors: list[BaseException] = []
         self.skipped: list[dict[str, str]] = []
-        context = CallContext(messages, self.metadata, model.members)
-        ordered = model.strategy.order(model.members, context)
+        context = CallContext(messages, self.metadata, members)
+        ordered = policy.strategy.order(members, context)
         if self.model_override is not None:
             # `model=` names a provider's model: that provider goes first; the others stay
             # behind it as failover with their own models (the answer says which served).
@@ -66,49 +71,46 @@ class CallState:
             ordered = sorted(ordered, key=lambda m: not m.serves_model(override))
         self.arm = ordered[0].name if ordered else None
         admitted = []
-        circuit_open: list[Member] = []
         for member in ordered:
-            circuit = model.health.skip_reason(member.name)
-            reason = circuit or next(
-                (r for gate in model.gates if (r := gate.skip_reason(member, context))), None
-            )
+            reason = next((r for gate in policy.gates if (r := gate.skip_reason(member, context))), None)
             if reason is None:
                 admitted.append(member)
             else:
                 self.skipped.append({"provider": member.name, "reason": reason})
-                if circuit is not None:
-                    circuit_open.append(member)
-        self.last_resort: set[str] = set()
-        if circuit_open:
-            admitted += self._last_resort(circuit_open, context, first=not admitted)
+        recovers_at = getattr(policy.health, "recovers_at", None)
         self.planner = AttemptPlanner(
             admitted,
-            max_retries=model.max_retries,
+            max_retries=policy.max_retries,
             deadline=self.deadline,
-            backoff_base=model.backoff_base,
-            backoff_cap=model.backoff_cap,
+            backoff_base=policy.backoff_base,
+            backoff_cap=policy.backoff_cap,
+            admit=self._admit,
+            recovers_at=(lambda m: recovers_at(m.name)) if recovers_at else (lambda m: None),
+            on_last_resort=self._kept_as_last_resort,
         )
-        self._started_at = 0.0
+        self._pending: tuple[Member, float] | None = None
 
-    def _last_resort(self, candidates: list[Member], context: CallContext, *, first: bool) -> list[Member]:
-        """Providers skipped for an open circuit, kept behind the admitted ones, soonest to
-        recover first: when every other provider failed, or none was admitted, the call
-        tries them rather than failing blind (issue 4). Gates still apply to them."""
-        recovers_at = getattr(self.model.health, "recovers_at", None)
-        eligible = [
-            m for m in candidates if not any(g.skip_reason(m, context) for g in self.model.gates)
-        ]
-        eligible.sort(key=lambda m: (recovers_at(m.name) if recovers_at else None) or 0.0)
-        if first and eligible:  # nothing else to try: the soonest to recover goes first
-            self.skipped = [s for s in self.skipped if s["provider"] != eligible[0].name]
-        for entry in self.skipped:
-            if any(m.name == entry["provider"] for m in eligible):
-                entry["reason"] += "; kept as last resort"
-        self.last_resort = {m.name for m in eligible}
-        return eligible
+    # -- the plan ---------------------------------------------------------------
+
+    def _admit(self, member: Member) -> str | None:
+        """The circuit's decision, asked only when the plan reaches `member`."""
+        reason = self.policy.health.skip_reason(member.name)
+        if reason is not None:
+            self.skipped.append({"provider": member.name, "reason": reason + _LAST_RESORT})
+        return reason
+
+    def _kept_as_last_resort(self, members: Sequence[Member], first: bool) -> None:
+        """Nothing else was tried: the soonest to recover is tried first, not skipped."""
+        if first and members:
+            self.skipped = [s for s in self.skipped if s["provider"] != members[0].name]
 
     def next_attempt(self) -> tuple[Member, float] | None:
-        step = self.planner.next()
+        """(member, seconds to wait first) for the next attempt, or None."""
+        step: tuple[Member, float] | None
+        if self._pending is not None:
+            step, self._pending = self._pending, None
+        else:
+            step = self.planner.next()
         if step is not None:
             # A structured-output binding happens when a call first reaches the member; a
             # binding error is the caller's (a schema the provider cannot take), as it was
@@ -116,41 +118,58 @@ class CallState:
             step[0].bind_pending()
         return step
 
-    def call_kwargs(self, member: Member) -> dict[str, Any]:
+    def put_back(self, step: tuple[Member, float]) -> None:
+        """Return a step the engine could not use now (a hedge not started); it comes next."""
+        self._pending = step
+
+    def hedge_delay(self, member: Member) -> float | None:
+        """Seconds after which the call's *first* attempt is hedged; None for plain failover."""
+        if self.attempts or not self.policy.hedge.enabled:
+            return None
+        return self.policy.hedge.delay_for(member.name)
+
+    def can_hedge_to(self, step: tuple[Member, float]) -> bool:
+        """Hedge only to a provider that is ready now and not a last resort."""
+        member, pause = step
+        return pause <= 0 and not self.planner.is_last_resort(member)
+
+    def attempt(self, member: Member, guard: StreamGuard | None = None) -> AttemptScope:
+        return AttemptScope(self, member, guard)
+
+    def call_kwargs(self, member: Member, scope: AttemptScope) -> dict[str, Any]:
         """Kwargs for the inner model: its bindings, the caller's, our limits."""
         merged = {**member.kwargs, **self.kwargs}
         if self.model_override is not None and member.serves_model(self.model_override):
             merged["model"] = self.model_override
         for key in _TRACING_ONLY:
             merged.pop(key, None)
-        if self.model.temperature is not None:
-            merged.setdefault("temperature", self.model.temperature)
-        if self.model.max_tokens is not None:
-            merged.setdefault("max_tokens", self.model.max_tokens)
-        merged["timeout"] = self.deadline.next_attempt_timeout()
+        for key, value in self.defaults.items():
+            merged.setdefault(key, value)
+        merged["timeout"] = scope.timeout
         return merged
 
-    def begin(self, started: float | None = None) -> None:
-        """Start the attempt clock; hedged attempts run concurrently, so each passes its own start."""
-        self._started_at = time.monotonic() if started is None else started
+    # -- recording --------------------------------------------------------------
 
-    def abandoned(self, member: Member, reason: str) -> None:
-        """Record an attempt we cancelled ourselves (a hedge that lost): not ill health."""
-        self._attempt(member, ErrorClass.CANCELLED.value, reason=reason)
-
-    def _attempt(self, member: Member, outcome: str, **fields: Any) -> Attempt:
-        latency = (time.monotonic() - self._started_at) * 1000.0
-        attempt = Attempt(member.name, self.model_for(member), outcome, round(latency, 3), **fields)
+    def _attempt(self, scope: AttemptScope, outcome: str, **fields: Any) -> Attempt:
+        member = scope.member
+        attempt = Attempt(
+            member.name, self.model_for(member), outcome, round(scope.elapsed_ms(), 3), **fields
+        )
         self.attempts.append(attempt)
         if outcome != ErrorClass.CANCELLED.value:  # the caller left; says nothing of health
-            self.model.health.record(attempt)
+            self.policy.health.record(attempt)
         return attempt
 
-    def failed(self, member: Member, exc: BaseException) -> Classification:
-        """Record a failed attempt; the caller re-raises when the verdict is CANCELLED."""
+    def abandoned(self, scope: AttemptScope, reason: str) -> None:
+        """Record an attempt we cancelled ourselves (a hedge that lost): not ill health."""
+        self._attempt(scope, ErrorClass.CANCELLED.value, reason=reason)
+
+    def failed(self, scope: AttemptScope, exc: BaseException) -> Classification:
+        """Record a failed attempt; the scope re-raises when the verdict is CANCELLED."""
+        member = scope.member
         verdict = classify(exc, [member.adapter.classify])
         self._attempt(
-            member,
+            scope,
             verdict.error_class.value,
             reason=verdict.reason,
             status=verdict.status,
@@ -166,16 +185,22 @@ class CallState:
 
     def succeeded(
         self,
-        member: Member,
+        scope: AttemptScope,
         usage: Mapping[str, Any] | None = None,
         *,
         streamed: bool = False,
         ttft_ms: float | None = None,
     ) -> dict[str, Any]:
         """Record the winning attempt; returns the `hybrid` metadata for the answer."""
-        self._attempt(member, "ok")
+        member = scope.member
+        self._attempt(scope, "ok")
+        hedge = self.policy.hedge
+        if hedge.enabled:  # adaptive hedging learns each provider's time to first content
+            hedge.observe(member.name, ttft_ms if ttft_ms is not None else scope.elapsed_ms())
         meta = self.metadata_for(member)
-        meta["cost_usd"] = call_cost(self.model.observers, self.model_for(member), usage)
+        prices = self.policy.prices
+        cost = prices.cost_of(self.model_for(member), usage) if prices is not None else None
+        meta["cost_usd"] = float(round(cost, 8)) if cost is not None else None
         meta["usage"] = token_counts(usage)
         self._log("ok", meta, usage=usage, streamed=streamed, ttft_ms=ttft_ms)
         return meta
@@ -191,7 +216,7 @@ class CallState:
             "provider": member.name,
             "model": self.model_for(member),
             "failover": member.name != first,
-            "strategy": self.model.strategy.name,
+            "strategy": self.policy.strategy.name,
             "arm": self.arm,
             "attempts": [a.as_dict() for a in self.attempts],
             "skipped": list(self.skipped),
@@ -200,8 +225,8 @@ class CallState:
 
     def exhausted(self) -> ProviderError:
         """The error for a call on which every provider failed (or none could be tried)."""
-        if not self.attempts and not self.model.members:
-            cause = ProviderNotConfiguredError(self.model.missing_settings or ["an API key"])
+        if not self.attempts and not self.members:
+            cause = ProviderNotConfiguredError(self.policy.missing_settings or ["an API key"])
             self._log("not_configured", None)
             return ProviderError(str(cause), [cause])
         if not self.attempts:
@@ -214,7 +239,7 @@ class CallState:
             tried = "; ".join(a.summary() for a in self.attempts)
             message = f"All AI providers failed: {tried}"
             if self.deadline.expired:
-                message += f" (deadline of {self.model.deadline:g}s reached)"
+                message += f" (deadline of {self.policy.deadline:g}s reached)"
             error = ProviderError(message, self.errors, self.attempts)
         self._log("failed", None)
         return error
@@ -238,15 +263,15 @@ class CallState:
         ttft_ms: float | None = None,
     ) -> None:
         served = meta or {}
-        if self.model.observers:
-            notify(
-                self.model.observers,
+        observers = self.policy.observers
+        if observers:
+            observers.on_call(
                 CallRecord(
                     outcome=outcome,
                     provider=served.get("provider"),
                     model=served.get("model"),
                     failover=bool(served.get("failover", False)),
-                    strategy=self.model.strategy.name,
+                    strategy=self.policy.strategy.name,
                     latency_ms=round(self.deadline.elapsed_ms(), 3),
                     attempts=tuple(self.attempts),
                     skipped=tuple(self.skipped),

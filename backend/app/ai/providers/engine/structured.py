@@ -13,8 +13,10 @@ so LangChain's `with_fallbacks` composition would raise there).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, cast
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any, cast
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import (
@@ -26,35 +28,34 @@ from langchain_core.runnables import (
 )
 from langchain_core.runnables.utils import AddableDict
 
-if TYPE_CHECKING:
-    from app.ai.providers.hybrid import HybridChatModel
+from app.ai.providers.adapters.base import Member
 
 
-def _parser_for(model: HybridChatModel, message: BaseMessage) -> Runnable[Any, Any]:
+def _parser_for(members: Sequence[Member], message: BaseMessage) -> Runnable[Any, Any]:
     served_by = (message.response_metadata.get("hybrid") or {}).get("provider")
-    for member in model.members:
+    for member in members:
         if member.name == served_by and member.parser is not None:
             return member.parser
     raise ValueError(f"no structured-output parser for provider {served_by!r}")
 
 
 def structured_output_runnable(
-    model: HybridChatModel, bound: Runnable[Any, BaseMessage], include_raw: bool
+    model: Runnable[Any, BaseMessage], members: Sequence[Member], include_raw: bool
 ) -> Runnable[Any, Any]:
-    """`bound | parser-of-the-provider-that-answered`, LangChain's include_raw shape kept.
+    """`model | parser-of-the-provider-that-answered`, LangChain's include_raw shape kept.
 
-    `model` is the hybrid whose members hold the parsers; `bound` is that model with
-    the call's bindings (the traced schema).
+    `members` are the model's members, each carrying its own provider's parser; `model`
+    is the hybrid with the call's bindings (the traced schema).
     """
 
     def parse(message: BaseMessage, config: RunnableConfig) -> Any:
-        return _parser_for(model, message).invoke(message, config)
+        return _parser_for(members, message).invoke(message, config)
 
     async def aparse(message: BaseMessage, config: RunnableConfig) -> Any:
-        return await _parser_for(model, message).ainvoke(message, config)
+        return await _parser_for(members, message).ainvoke(message, config)
 
     if not include_raw:
-        return bound | RunnableLambda(parse, afunc=aparse, name="HybridStructuredOutputParser")
+        return model | RunnableLambda(parse, afunc=aparse, name="HybridStructuredOutputParser")
 
     def parsed_part(message: BaseMessage, config: RunnableConfig) -> AddableDict:
         try:
@@ -89,4 +90,41 @@ def structured_output_runnable(
     parser: Runnable[Any, Any] = RunnableGenerator(
         cast(Any, transform), cast(Any, atransform), name="HybridStructuredOutputParser"
     )
-    return RunnableMap(raw=bound) | parser
+    return RunnableMap(raw=model) | parser
+
+
+class StructuredOutputs:
+    """LRU of `model.with_structured_output(schema, include_raw=True)` by (model, schema).
+
+    Binding a schema to every provider costs milliseconds, and the ranking features ask
+    for the same few schemas on every request, so the runtime keeps one memo. Keyed on
+    the model's identity; the entry keeps the model alive, so its id cannot be reused
+    while cached. Thread-safe; building happens outside the lock (two racing builds of
+    the same key are harmless: equivalent runnables, the last one stays).
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[int, Any], tuple[Any, Runnable[Any, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.builds = 0
+
+    def get(self, model: Any, schema: Any) -> Runnable[Any, Any]:
+        key = (id(model), schema)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] is model:
+                self._entries.move_to_end(key)
+                return entry[1]
+        runnable: Runnable[Any, Any] = model.with_structured_output(schema, include_raw=True)
+        with self._lock:
+            self._entries[key] = (model, runnable)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+            self.builds += 1
+        return runnable
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
