@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import anthropic
 from langchain_anthropic import ChatAnthropic
 from langchain_core.language_models import BaseChatModel
@@ -10,6 +12,24 @@ from app.ai.providers.base import ProviderAdapter
 from app.ai.providers.classification import Classification, ErrorClass
 from app.ai.providers.registry import register
 from app.core.config import Settings
+
+#: `claude-<family>-<major>[-<minor>]`, e.g. claude-sonnet-4-5-20250929, claude-opus-4-6.
+_VERSION = re.compile(r"claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?![\d])")
+#: Anthropic: "This model does not support assistant message prefill" from Claude 4.6 on.
+FIRST_WITHOUT_PREFILL = (4, 6)
+
+
+def claude_supports_prefill(model: str) -> bool:
+    """Claude models continue a final assistant turn, up to (not including) Claude 4.6.
+
+    Names we cannot read (claude-3-5-sonnet-..., aliases) count as older models; a model
+    that refuses after all is learnt from its 400 (`continuation.PrefillRefusals`).
+    """
+    match = _VERSION.search(model)
+    if match is None:
+        return model.startswith("claude")
+    version = (int(match.group(1)), int(match.group(2) or 0))
+    return version < FIRST_WITHOUT_PREFILL
 
 
 class AnthropicAdapter(ProviderAdapter):
@@ -32,6 +52,9 @@ class AnthropicAdapter(ProviderAdapter):
             max_retries=0,  # one retry loop only: ours
             stream_usage=True,
         )
+
+    def supports_prefill(self, model: str) -> bool:
+        return claude_supports_prefill(model)
 
     def for_new_event_loop(self, model: BaseChatModel) -> BaseChatModel:
         assert isinstance(model, ChatAnthropic)

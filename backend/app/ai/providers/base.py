@@ -58,6 +58,18 @@ class ProviderAdapter(ABC):
         """
         return model
 
+    def supports_prefill(self, model: str) -> bool:
+        """Whether `model` continues a final assistant turn (see `continuation.py`).
+
+        False unless the provider's documentation says so: a provider that accepts the
+        turn but answers afresh (OpenAI) would make a continuation repeat the answer.
+        """
+        return False
+
+    def prefill_kwargs(self) -> dict[str, Any]:
+        """Extra request arguments that make the server continue the final turn."""
+        return {}
+
     def stream_finished(self, chunk: ChatGenerationChunk) -> bool:
         """True when `chunk` carries the provider's end-of-answer marker."""
         info = chunk.generation_info or {}

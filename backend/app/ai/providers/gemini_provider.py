@@ -61,6 +61,10 @@ STATUS_RULES: Mapping[str, tuple[ErrorClass, str]] = {
     "INVALID_ARGUMENT": (ErrorClass.REQUEST_FATAL, "invalid_request"),
 }
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+#: Google: from Gemini 3.6 Flash and 3.5 Flash-Lite on, a final model turn (prefill) is
+#: refused; version numbers are not monotonic across variants, hence a list (the one
+#: `langchain-google-genai` keeps, which refuses such requests before sending them).
+NO_PREFILL_MODELS = frozenset({"gemini-3.5-flash-lite", "gemini-3.6-flash"})
 
 
 def _http_modules() -> list[ModuleType]:
@@ -251,6 +255,11 @@ class GeminiAdapter(ProviderAdapter):
 
     def classify(self, exc: BaseException) -> Classification | None:
         return classify_gemini(exc)
+
+    def supports_prefill(self, model: str) -> bool:
+        """Gemini continues a final `model` turn, except on the models Google lists."""
+        name = re.sub(r"-\d{3}$", "", model.lower().rsplit("/", 1)[-1])
+        return name not in NO_PREFILL_MODELS
 
 
 ADAPTER = register(GeminiAdapter())
