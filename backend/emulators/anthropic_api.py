@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emulators import content
+from emulators import content, prompt_cache
 from emulators.content import Conversation, IdFactory, ToolChoice, ToolSpec
 from emulators.errors import anthropic_error, anthropic_stream_error
 from emulators.faults import Fault
@@ -54,6 +54,11 @@ class AnthropicApp:
 
     def __init__(self, seed: str = "anthropic") -> None:
         self.ids = IdFactory(seed)
+        self.prompt_cache = prompt_cache.PrefixStore()
+
+    def forget_prompt_cache(self) -> None:
+        """Forget cached prefixes (part of the control ``reset``)."""
+        self.prompt_cache.clear()
 
     # ------------------------------------------------------------------ routing
     def handle(self, request: EmulatorRequest) -> JsonResponse | StreamResponse:
@@ -168,6 +173,13 @@ class AnthropicApp:
         if isinstance(body, JsonResponse):
             return body
         model = str(body["model"])
+        breakpoints = prompt_cache.count_anthropic_breakpoints(body)
+        if breakpoints > prompt_cache.ANTHROPIC_MAX_BREAKPOINTS:
+            return self._error(
+                400, None, request_id,
+                message="A maximum of 4 blocks with cache_control may be provided. "
+                f"Found {breakpoints}.",
+            )
         conv = _conversation(body, model)
         fault = request.fault
         if conv.prefill is not None:
@@ -178,7 +190,12 @@ class AnthropicApp:
         answer = content.compose_answer(conv)
         if fault is not None:
             answer = content.shape_answer(answer, fault.truncate_after, fault.content_filter_after)
-        input_tokens = content.count_tokens(body["messages"], body.get("system"), body.get("tools"))
+        cache = prompt_cache.anthropic_usage(self.prompt_cache, body, model)
+        unmarked = prompt_cache.strip_cache_control(body)
+        prompt_tokens = content.count_tokens(
+            unmarked["messages"], unmarked.get("system"), unmarked.get("tools")
+        )
+        input_tokens = max(prompt_tokens - cache.read - cache.written, 0)
         message_id = self.ids.make("msg_01", 22)
         block: dict[str, Any]
         if answer.tool is not None:
@@ -194,8 +211,8 @@ class AnthropicApp:
         usage = {
             "input_tokens": input_tokens,
             "output_tokens": answer.completion_tokens,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": cache.written,
+            "cache_read_input_tokens": cache.read,
             "service_tier": "standard",
         }
         headers = self._headers(request_id)

@@ -79,20 +79,21 @@ def count_tokens(*values: Any) -> int:
     """Deterministic token count: words of every string found in ``values`` (min 1)."""
     total = 0
     for value in values:
-        for text in _strings(value):
+        for text in strings_of(value):
             total += count_words(text)
     return max(total, 1)
 
 
-def _strings(value: Any) -> Iterable[str]:
+def strings_of(value: Any) -> Iterable[str]:
+    """Every string inside `value` (dicts' values and list items, depth first)."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _strings(item)
+            yield from strings_of(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _strings(item)
+            yield from strings_of(item)
 
 
 def prefix(provider: str, model: str) -> str:

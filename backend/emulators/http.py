@@ -103,6 +103,12 @@ class EmulatorServer:
             self._records.clear()
             self._request_count = 0
 
+    def forget_prompt_cache(self) -> None:
+        """Clear the provider app's prompt cache, when it has one."""
+        forget = getattr(self.app, "forget_prompt_cache", None)
+        if forget is not None:
+            forget()
+
     def _record(self, request: EmulatorRequest) -> None:
         with self._record_lock:
             self._records.append(request)
@@ -379,6 +385,7 @@ class EmulatorServer:
         if route == ("POST", "reset"):
             self.faults.clear()
             self.clear_requests()
+            self.forget_prompt_cache()
             return JsonResponse(200, {"ok": True})
         return JsonResponse(404, {"error": {"message": f"no control route {route}"}})
 

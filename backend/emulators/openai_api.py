@@ -26,7 +26,7 @@ import struct
 import time
 from typing import Any
 
-from emulators import content
+from emulators import content, prompt_cache
 from emulators.content import Conversation, IdFactory, ToolChoice, ToolSpec
 from emulators.errors import openai_error, openai_stream_error
 from emulators.faults import Fault
@@ -44,6 +44,11 @@ class OpenAIApp:
 
     def __init__(self, seed: str = "openai") -> None:
         self.ids = IdFactory(seed)
+        self.prompt_cache = prompt_cache.PrefixStore()
+
+    def forget_prompt_cache(self) -> None:
+        """Forget cached prefixes (part of the control ``reset``)."""
+        self.prompt_cache.clear()
 
     # ------------------------------------------------------------------ routing
     def handle(self, request: EmulatorRequest) -> JsonResponse | StreamResponse:
@@ -181,11 +186,12 @@ class OpenAIApp:
         if fault is not None:
             answer = content.shape_answer(answer, fault.truncate_after, fault.content_filter_after)
         prompt_tokens = content.count_tokens(messages, body.get("tools"), body.get("functions"))
+        cached_tokens = prompt_cache.openai_cached_tokens(self.prompt_cache, body, model, prompt_tokens)
         usage = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": answer.completion_tokens,
             "total_tokens": prompt_tokens + answer.completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "prompt_tokens_details": {"cached_tokens": cached_tokens, "audio_tokens": 0},
             "completion_tokens_details": {
                 "reasoning_tokens": 0,
                 "audio_tokens": 0,

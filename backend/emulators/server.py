@@ -94,6 +94,7 @@ class _Handle:
         """Clear faults and recorded requests (what the per-test fixtures call)."""
         self.server.faults.clear()
         self.server.clear_requests()
+        self.server.forget_prompt_cache()
 
 
 class RunningEmulator(_Handle):
