@@ -25,6 +25,7 @@ from app.ai.providers.errors import (
     StreamInterruptedError,
     describe,
 )
+from app.ai.providers.health import tolerates_blip
 from app.ai.providers.observers import CallRecord, notify
 from app.ai.providers.planner import AttemptPlanner
 from app.ai.providers.pricing import call_cost
@@ -81,6 +82,9 @@ class CallState:
             deadline=self.deadline,
             backoff_base=model.backoff_base,
             backoff_cap=model.backoff_cap,
+            failover_on_content_filter=model.failover_on_content_filter,
+            retry_wait_max=model.retry_wait_max,
+            healthy=lambda member: tolerates_blip(model.health, member.name),
         )
         self._started_at = 0.0
 

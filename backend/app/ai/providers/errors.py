@@ -47,6 +47,11 @@ class ProviderError(ExceptionGroup, HybridProviderError):  # type: ignore[misc]
         return ProviderError(self.message, excs, self.attempts)
 
     @property
+    def content_filter(self) -> Attempt | None:
+        """The attempt a provider's content policy refused, when that ended the call."""
+        return next((a for a in self.attempts if a.outcome == "content_filter"), None)
+
+    @property
     def retry_after(self) -> float | None:
         """The smallest `retry-after` any provider asked for, to pass on to clients."""
         hints = [a.retry_after for a in self.attempts if a.retry_after is not None]
@@ -86,6 +91,36 @@ class IncompleteStreamError(HybridProviderError):
         super().__init__(
             f"{provider} stream ended after {chunks} chunks without its terminal event"
         )
+
+
+class FirstTokenTimeoutError(HybridProviderError, TimeoutError):
+    """A provider answered (headers, opening events) but sent no content in time."""
+
+    def __init__(self, provider: str, seconds: float) -> None:
+        self.provider = provider
+        super().__init__(f"{provider} sent no content within {seconds:g}s (AI_FIRST_TOKEN_TIMEOUT)")
+
+
+class StreamIdleTimeoutError(HybridProviderError, TimeoutError):
+    """A stream fell silent after content: it counts as cut (and may be continued)."""
+
+    def __init__(self, provider: str, seconds: float) -> None:
+        self.provider = provider
+        super().__init__(f"{provider} stream silent for {seconds:g}s after content (AI_STREAM_IDLE_TIMEOUT)")
+
+
+class ContentFilteredError(HybridProviderError):
+    """The provider's content policy stopped the answer (a 200 answer, not an HTTP error).
+
+    OpenAI/Azure `finish_reason: content_filter`, Anthropic `stop_reason: refusal`,
+    Gemini safety blocks. `reason` is the provider's own text when it sent one.
+    """
+
+    def __init__(self, provider: str, kind: str, reason: str | None = None) -> None:
+        self.provider = provider
+        self.kind = kind
+        self.reason = reason or f"{provider} stopped the answer: {kind}"
+        super().__init__(self.reason)
 
 
 class StreamInterruptedError(HybridProviderError):

@@ -134,6 +134,8 @@ def _build(settings: Settings, fallback: bool) -> HybridChatModel:
         max_retries=settings.AI_MAX_RETRIES,
         backoff_base=settings.AI_BACKOFF_BASE,
         backoff_cap=settings.AI_BACKOFF_MAX,
+        retry_wait_max=settings.AI_RETRY_WAIT_MAX,
+        failover_on_content_filter=settings.AI_FAILOVER_ON_CONTENT_FILTER,
         strategy=build_strategy(settings),
         health=build_health(settings, health_stats),
         gates=build_gates(settings),

@@ -207,7 +207,7 @@ def _is_long_term_quota(details: list[Mapping[str, Any]]) -> bool:
 def classify_gemini(exc: BaseException) -> Classification | None:
     """Gemini's failures, by exception type, HTTP code, RPC status and `google.rpc` details."""
     if isinstance(exc, GeminiContentBlockedError):
-        return Classification(ErrorClass.REQUEST_FATAL, "safety_blocked")
+        return Classification(ErrorClass.CONTENT_FILTER, "safety_blocked")
     if isinstance(exc, ContextOverflowError):
         return Classification(ErrorClass.REQUEST_FATAL, "context_length_exceeded", 400)
     error = _api_error(exc)

@@ -63,6 +63,10 @@ class HybridChatModel(BaseChatModel):
     streaming: bool = False
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
+    retry_wait_max: float = 0.0
+    """Longest wait worth one retry of a healthy provider's blip (`AI_RETRY_WAIT_MAX`)."""
+    failover_on_content_filter: bool = False
+    """Try the next provider after a content-policy refusal (`AI_FAILOVER_ON_CONTENT_FILTER`)."""
     strategy: SkipValidation[RoutingStrategy] = Field(default_factory=PriorityStrategy)
     health: SkipValidation[ProviderHealth] = Field(default_factory=HealthStats)
     gates: SkipValidation[list[ProviderGate]] = Field(default_factory=list)
