@@ -26,8 +26,9 @@ CALLS = Counter(
     ["provider", "model", "outcome", "strategy", "arm", "feature"], registry=REGISTRY,
 )
 FAILOVERS = Counter(
-    "tandem_ai_failovers", "Calls served by another provider than the first tried.",
-    ["from_provider", "to_provider"], registry=REGISTRY,
+    "tandem_ai_failovers",
+    "Calls served by another provider than the routing order's first (skipped or failed).",
+    ["from_provider", "to_provider", "reason"], registry=REGISTRY,
 )
 ERRORS = Counter(
     "tandem_ai_attempt_errors", "Failed provider attempts by error class.",
@@ -63,8 +64,9 @@ class MetricsObserver:
         CALLS.labels(provider, record.model or "none", record.outcome, record.strategy,
                      record.arm or "none", feature).inc()
         LATENCY.labels(provider, record.outcome).observe(record.latency_ms / 1000.0)
-        if record.failover and record.attempts:
-            FAILOVERS.labels(record.attempts[0].provider, provider).inc()
+        if record.failover:
+            origin = record.arm or (record.attempts[0].provider if record.attempts else "none")
+            FAILOVERS.labels(origin, provider, record.failover_reason or "unknown").inc()
         for attempt in record.attempts:
             if not attempt.ok:
                 ERRORS.labels(attempt.provider, attempt.outcome, attempt.reason or "unknown").inc()

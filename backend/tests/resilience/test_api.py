@@ -100,7 +100,7 @@ async def test_stream_failing_after_content_ends_with_a_typed_error_event(
     client_for: Callable[..., httpx.AsyncClient], emulators: dict[str, RunningEmulator]
 ) -> None:
     emulators["openai"].faults.push(Fault(stream_error_after=3, times=1))
-    async with client_for() as client:
+    async with client_for(AI_STREAM_RESUME="off") as client:
         payload = {"messages": [{"role": "user", "content": "tokens=9"}], "stream": True}
         response = await client.post(URL, json=payload)
     events = _sse(response.text)

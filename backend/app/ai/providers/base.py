@@ -32,6 +32,8 @@ class ProviderAdapter(ABC):
     required_settings: ClassVar[tuple[str, ...]]
     #: Keys in a stream chunk's metadata whose presence proves the answer is complete.
     terminal_metadata_keys: ClassVar[tuple[str, ...]] = ("finish_reason",)
+    #: The call keyword of the integration that sets the output limit.
+    output_limit_kwarg: ClassVar[str] = "max_tokens"
 
     def is_configured(self, settings: Settings) -> bool:
         return all(getattr(settings, name, None) for name in self.required_settings)

@@ -18,10 +18,13 @@ from app.ai.providers.attempts import Attempt
 from app.ai.providers.base import Member
 from app.ai.providers.classification import Classification, ErrorClass, classify
 from app.ai.providers.deadline import Deadline
+from app.ai.providers.endings import is_truncated
 from app.ai.providers.errors import (
+    FirstTokenTimeoutError,
     NoProviderAvailableError,
     ProviderError,
     ProviderNotConfiguredError,
+    StreamIdleTimeoutError,
     StreamInterruptedError,
     describe,
 )
@@ -36,6 +39,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("app.ai.providers")
 
+#: Outcome of an attempt whose prefill the model refused (400): kept out of the caller's error.
+PREFILL_REFUSED = "prefill_refused"
 #: Keys a provider binding may carry that are for tracing, not for the provider's API.
 _TRACING_ONLY = ("ls_structured_output_format",)
 
@@ -87,6 +92,8 @@ class CallState:
             healthy=lambda member: tolerates_blip(model.health, member.name),
         )
         self._started_at = 0.0
+        #: A cut stream may still be continued: its "interrupted" is logged only if not.
+        self.resume = model.stream_resume == "auto"
 
     def _last_resort(self, candidates: list[Member], context: CallContext, *, first: bool) -> list[Member]:
         """Providers skipped for an open circuit, kept behind the admitted ones, soonest to
@@ -115,8 +122,11 @@ class CallState:
             merged.pop(key, None)
         if self.model.temperature is not None:
             merged.setdefault("temperature", self.model.temperature)
-        if self.model.max_tokens is not None:
-            merged.setdefault("max_tokens", self.model.max_tokens)
+        limit = member.adapter.output_limit_kwarg
+        if limit != "max_tokens" and "max_tokens" in merged:  # the caller's limit, in its words
+            merged.setdefault(limit, merged.pop("max_tokens"))
+        if self.model.max_tokens is not None:  # every request carries an explicit limit
+            merged.setdefault(limit, self.model.max_tokens)
         merged["timeout"] = self.deadline.next_attempt_timeout()
         return merged
 
@@ -132,7 +142,7 @@ class CallState:
         latency = (time.monotonic() - self._started_at) * 1000.0
         attempt = Attempt(member.name, member.model_name, outcome, round(latency, 3), **fields)
         self.attempts.append(attempt)
-        if outcome != ErrorClass.CANCELLED.value:  # the caller left; says nothing of health
+        if outcome not in (ErrorClass.CANCELLED.value, PREFILL_REFUSED):  # say nothing of health
             self.model.health.record(attempt)
         return attempt
 
@@ -154,6 +164,25 @@ class CallState:
             self.planner.failed(member, verdict)
         return verdict
 
+    def prefill_refused(self, member: Member, exc: BaseException) -> None:
+        """A model answered a prefill with a 400: recorded on the answer, not an error of
+        the call (the original failure is what the caller is told about)."""
+        self._attempt(member, PREFILL_REFUSED, reason=PREFILL_REFUSED, status=400, error=describe(exc))
+
+    def chunk_wait(self, guard: Any) -> float:
+        """Seconds to wait for the next chunk: the first-token bound before content, the
+        idle bound after it, never past the deadline."""
+        bound = self.model.stream_idle_timeout if guard.sent_content else self.model.first_token_timeout
+        return max(0.0, min(bound, self.deadline.remaining))
+
+    def wait_error(self, member: Member, guard: Any) -> Exception:
+        """The error for a chunk that did not come within `chunk_wait`."""
+        if self.deadline.expired:
+            return TimeoutError("call deadline reached during the stream")
+        if guard.sent_content:
+            return StreamIdleTimeoutError(member.name, self.model.stream_idle_timeout)
+        return FirstTokenTimeoutError(member.name, self.model.first_token_timeout)
+
     def succeeded(
         self,
         member: Member,
@@ -161,20 +190,41 @@ class CallState:
         *,
         streamed: bool = False,
         ttft_ms: float | None = None,
+        finish_reason: str | None = None,
+        resumed: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Record the winning attempt; returns the `hybrid` metadata for the answer."""
         self._attempt(member, "ok")
         meta = self.metadata_for(member)
+        meta["finish_reason"] = finish_reason
+        meta["truncated"] = is_truncated(finish_reason)
+        meta["resumed"] = resumed is not None
+        if resumed is not None:
+            meta["resumed_from"] = resumed["from"]
+            meta["resumed_after_chars"] = resumed["after_chars"]
         meta["cost_usd"] = call_cost(self.model.observers, member.model_name, usage)
         self._log("ok", meta, usage=usage, streamed=streamed, ttft_ms=ttft_ms)
         return meta
 
+    def failover_reason(self, member: Member) -> str | None:
+        """Why the answer did not come from the first provider of the routing order:
+        `circuit_open` / the gate's reason when it was skipped, else its failure."""
+        if self.arm is None or member.name == self.arm:
+            return None
+        skipped = next((s["reason"] for s in self.skipped if s["provider"] == self.arm), None)
+        if skipped is not None:
+            return "circuit_open" if skipped.startswith("circuit") else skipped.split(" (")[0]
+        failed = next((a for a in self.attempts if a.provider == self.arm and not a.ok), None)
+        return (failed.reason or failed.outcome) if failed is not None else None
+
     def metadata_for(self, member: Member) -> dict[str, Any]:
-        first = self.attempts[0].provider if self.attempts else member.name
         return {
             "provider": member.name,
             "model": member.model_name,
-            "failover": member.name != first,
+            # Against the routing order, not the attempts: a primary skipped for an open
+            # circuit is a failover too (issue 11).
+            "failover": self.arm is not None and member.name != self.arm,
+            "failover_reason": self.failover_reason(member),
             "strategy": self.model.strategy.name,
             "arm": self.arm,
             "attempts": [a.as_dict() for a in self.attempts],
@@ -203,14 +253,24 @@ class CallState:
         self._log("failed", None)
         return error
 
-    def interrupted(self, member: Member, exc: BaseException) -> StreamInterruptedError:
-        """The error that ends a stream which failed after sending content."""
-        self._log("interrupted", None)
+    def interrupted(
+        self, member: Member, exc: BaseException, usage: Mapping[str, Any] | None = None
+    ) -> StreamInterruptedError:
+        """The error that ends a stream which failed after sending content (logged here
+        unless a continuation may still rescue the answer: `log_interrupted`)."""
+        if not self.resume:
+            self._log("interrupted", None)
         return StreamInterruptedError(
             f"{member.name} stream failed after content was sent: {describe(exc)}",
             self.attempts,
             exc,
+            member,
+            usage,  # type: ignore[arg-type]
         )
+
+    def log_interrupted(self) -> None:
+        """Nobody could continue the cut stream: the call ends interrupted."""
+        self._log("interrupted", None)
 
     def _log(
         self,
@@ -230,6 +290,7 @@ class CallState:
                     provider=served.get("provider"),
                     model=served.get("model"),
                     failover=bool(served.get("failover", False)),
+                    failover_reason=served.get("failover_reason"),
                     strategy=self.model.strategy.name,
                     latency_ms=round(self.deadline.elapsed_ms(), 3),
                     attempts=tuple(self.attempts),

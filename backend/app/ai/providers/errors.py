@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
+    from langchain_core.messages.ai import UsageMetadata
+
     from app.ai.providers.attempts import Attempt
+    from app.ai.providers.base import Member
 
 
 class HybridProviderError(Exception):
@@ -130,10 +133,21 @@ class StreamInterruptedError(HybridProviderError):
     stream ends with this error instead of a silent partial answer.
     """
 
-    def __init__(self, message: str, attempts: Sequence[Attempt], cause: BaseException) -> None:
+    def __init__(
+        self,
+        message: str,
+        attempts: Sequence[Attempt],
+        cause: BaseException,
+        member: Member | None = None,
+        usage: UsageMetadata | None = None,
+    ) -> None:
         super().__init__(message)
         self.attempts = tuple(attempts)
         self.__cause__ = cause
+        #: The provider whose stream broke, and what it had used (for continuation).
+        self.member = member
+        self.provider = member.name if member is not None else None
+        self.usage = usage
 
 
 _KEY_PATTERN = re.compile(r"(sk-(?:ant-)?|key-|AIza)[A-Za-z0-9_\-*]{4,}")

@@ -239,6 +239,7 @@ class GeminiAdapter(ProviderAdapter):
     name = "gemini"
     required_settings = ("GEMINI_API_KEY",)
     terminal_metadata_keys = ("finish_reason",)
+    output_limit_kwarg = "max_output_tokens"
 
     def model_name(self, settings: Settings) -> str:
         return str(settings.GEMINI_MODEL)

@@ -245,7 +245,7 @@ async def hedged_stream(
                 call.begin(winner.started)
                 if call.failed(winner.member, item).error_class is ErrorClass.CANCELLED:
                     raise item
-                raise call.interrupted(winner.member, item) from item
+                raise call.interrupted(winner.member, item, winner.guard.usage) from item
             yield winner.member, winner.guard, item
     finally:
         if winner.task is not None and not winner.task.done():
@@ -261,11 +261,18 @@ async def _pump(
 ) -> None:
     """Read one provider's stream into its queue; resolve `ready` at first content."""
     inner = open_stream(contender.member)
+    guard = contender.guard
     try:
-        async with asyncio.timeout(call.deadline.remaining):
-            async for chunk in inner:
-                _put(contender, contender.guard.admit(chunk))
-            _put(contender, contender.guard.finish())
+        while True:  # each chunk bounded: first-token / idle timeout, never past the deadline
+            try:
+                async with asyncio.timeout(call.chunk_wait(guard)):
+                    chunk = await anext(inner)
+            except StopAsyncIteration:
+                break
+            except TimeoutError as timeout:
+                raise call.wait_error(contender.member, guard) from timeout
+            _put(contender, guard.admit(chunk))
+        _put(contender, guard.finish())
         contender.queue.put_nowait(_END)
         if not contender.ready.done():
             contender.ready.set_result(None)

@@ -29,7 +29,9 @@ from pydantic import ConfigDict, Field, SkipValidation
 from app.ai.providers.base import Member
 from app.ai.providers.call import CallState
 from app.ai.providers.classification import ErrorClass
-from app.ai.providers.errors import IncompleteStreamError
+from app.ai.providers.continuation import PrefillRefusals
+from app.ai.providers.endings import check_ending
+from app.ai.providers.errors import IncompleteStreamError, StreamInterruptedError
 from app.ai.providers.health import HealthStats, ProviderHealth
 from app.ai.providers.hedging import (
     HedgePolicy,
@@ -37,6 +39,7 @@ from app.ai.providers.hedging import (
     hedged_stream,
 )
 from app.ai.providers.observers import CallObserver
+from app.ai.providers.rescue import SentText, acontinue_stream, continue_stream, resumable
 from app.ai.providers.routing import PriorityStrategy, ProviderGate, RoutingStrategy
 from app.ai.providers.structured import structured_output_runnable
 
@@ -67,6 +70,16 @@ class HybridChatModel(BaseChatModel):
     """Longest wait worth one retry of a healthy provider's blip (`AI_RETRY_WAIT_MAX`)."""
     failover_on_content_filter: bool = False
     """Try the next provider after a content-policy refusal (`AI_FAILOVER_ON_CONTENT_FILTER`)."""
+    stream_resume: str = "auto"
+    """`AI_STREAM_RESUME`: continue a stream cut after content on a capable provider."""
+    first_token_timeout: float = 10.0
+    """`AI_FIRST_TOKEN_TIMEOUT`: seconds from request to the first content chunk."""
+    stream_idle_timeout: float = 15.0
+    """`AI_STREAM_IDLE_TIMEOUT`: seconds of silence after content that count as a cut."""
+    max_continuations: int = 2
+    """`AI_MAX_CONTINUATIONS`: continuations of a text answer cut by the output limit."""
+    prefill_refusals: SkipValidation[PrefillRefusals] = Field(default_factory=PrefillRefusals)
+    """Models that answered a prefill with a 400 (shared by this model's copies)."""
     strategy: SkipValidation[RoutingStrategy] = Field(default_factory=PriorityStrategy)
     health: SkipValidation[ProviderHealth] = Field(default_factory=HealthStats)
     gates: SkipValidation[list[ProviderGate]] = Field(default_factory=list)
@@ -156,11 +169,12 @@ class HybridChatModel(BaseChatModel):
                     messages, stop=stop or self.stop, run_manager=run_manager,
                     **call.call_kwargs(member),
                 )
+                ending = _ending(member, result)
             except BaseException as exc:
                 if call.failed(member, exc).error_class is ErrorClass.CANCELLED:
                     raise
                 continue
-            return _annotate(result, call.succeeded(member, _usage(result)))
+            return _annotate(result, call.succeeded(member, _usage(result), finish_reason=ending))
         raise call.exhausted()
 
     async def _agenerate(
@@ -172,13 +186,18 @@ class HybridChatModel(BaseChatModel):
     ) -> ChatResult:
         call = self._start(messages, run_manager, kwargs)
         if self.hedge.enabled:
-            member, result = await hedged_generate(
-                call,
-                lambda m: m.async_model()._agenerate(
+
+            async def send(m: Member) -> ChatResult:
+                result = await m.async_model()._agenerate(
                     messages, stop=stop or self.stop, run_manager=run_manager, **call.call_kwargs(m)
-                ),
+                )
+                _ending(m, result)  # a content-filtered answer is a failure of the attempt
+                return result
+
+            member, result = await hedged_generate(call, send)
+            return _annotate(
+                result, call.succeeded(member, _usage(result), finish_reason=_ending(member, result))
             )
-            return _annotate(result, call.succeeded(member, _usage(result)))
         while (step := call.next_attempt()) is not None:
             member, pause = step
             await asyncio.sleep(pause)
@@ -189,11 +208,12 @@ class HybridChatModel(BaseChatModel):
                         messages, stop=stop or self.stop, run_manager=run_manager,
                         **call.call_kwargs(member),
                     )
+                ending = _ending(member, result)
             except BaseException as exc:
                 if call.failed(member, exc).error_class is ErrorClass.CANCELLED:
                     raise
                 continue
-            return _annotate(result, call.succeeded(member, _usage(result)))
+            return _annotate(result, call.succeeded(member, _usage(result), finish_reason=ending))
         raise call.exhausted()
 
     def _stream(
@@ -204,6 +224,24 @@ class HybridChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         call = self._start(messages, run_manager, kwargs)
+        sent = SentText()
+        try:
+            for chunk in self._stream_attempts(call, messages, stop):
+                yield sent.see(chunk)
+        except StreamInterruptedError as cut:
+            if not call.resume or not resumable(sent, cut, after_filter=self.failover_on_content_filter):
+                if call.resume:
+                    call.log_interrupted()
+                raise
+            yield from continue_stream(
+                call, messages, sent, cut,
+                lambda m, prefill, kw: m.model._stream(prefill, stop=stop or self.stop, **kw),
+                _StreamGuard,
+            )
+
+    def _stream_attempts(
+        self, call: CallState, messages: list[BaseMessage], stop: list[str] | None
+    ) -> Iterator[ChatGenerationChunk]:
         while (step := call.next_attempt()) is not None:
             member, pause = step
             time.sleep(pause)
@@ -223,11 +261,13 @@ class HybridChatModel(BaseChatModel):
                 if verdict.error_class is ErrorClass.CANCELLED:
                     raise
                 if guard.sent_content:
-                    raise call.interrupted(member, exc) from exc
+                    raise call.interrupted(member, exc, guard.usage) from exc
                 continue
             finally:
                 _close(inner)
-            meta = call.succeeded(member, guard.usage, streamed=True, ttft_ms=guard.ttft_ms)
+            meta = call.succeeded(
+                member, guard.usage, streamed=True, ttft_ms=guard.ttft_ms, finish_reason=guard.finish_reason
+            )
             yield guard.closing_chunk(meta)
             return
         raise call.exhausted()
@@ -240,6 +280,26 @@ class HybridChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         call = self._start(messages, run_manager, kwargs)
+        sent = SentText()
+        try:
+            async for chunk in self._astream_attempts(call, messages, stop):
+                yield sent.see(chunk)
+        except StreamInterruptedError as cut:
+            if not call.resume or not resumable(sent, cut, after_filter=self.failover_on_content_filter):
+                if call.resume:
+                    call.log_interrupted()
+                raise
+            continued = acontinue_stream(
+                call, messages, sent, cut,
+                lambda m, prefill, kw: m.async_model()._astream(prefill, stop=stop or self.stop, **kw),
+                _StreamGuard,
+            )
+            async for chunk in continued:
+                yield chunk
+
+    async def _astream_attempts(
+        self, call: CallState, messages: list[BaseMessage], stop: list[str] | None
+    ) -> AsyncIterator[ChatGenerationChunk]:
         if self.hedge.enabled:
             hedged = hedged_stream(
                 call,
@@ -249,7 +309,8 @@ class HybridChatModel(BaseChatModel):
             async for winner, winner_guard, chunk in hedged:
                 if chunk is None:
                     meta = call.succeeded(
-                        winner, winner_guard.usage, streamed=True, ttft_ms=winner_guard.ttft_ms
+                        winner, winner_guard.usage, streamed=True, ttft_ms=winner_guard.ttft_ms,
+                        finish_reason=winner_guard.finish_reason,
                     )
                     yield winner_guard.closing_chunk(meta)
                 else:
@@ -266,9 +327,12 @@ class HybridChatModel(BaseChatModel):
             try:
                 while True:
                     try:
-                        chunk = await asyncio.wait_for(anext(inner), call.deadline.remaining)
+                        async with asyncio.timeout(call.chunk_wait(guard)):
+                            chunk = await anext(inner)
                     except StopAsyncIteration:
                         break
+                    except TimeoutError as timeout:
+                        raise call.wait_error(member, guard) from timeout
                     for out in guard.admit(chunk):
                         yield out
                 for out in guard.finish():
@@ -278,11 +342,13 @@ class HybridChatModel(BaseChatModel):
                 if verdict.error_class is ErrorClass.CANCELLED:
                     raise
                 if guard.sent_content:
-                    raise call.interrupted(member, exc) from exc
+                    raise call.interrupted(member, exc, guard.usage) from exc
                 continue
             finally:
                 await _aclose(inner)
-            meta = call.succeeded(member, guard.usage, streamed=True, ttft_ms=guard.ttft_ms)
+            meta = call.succeeded(
+                member, guard.usage, streamed=True, ttft_ms=guard.ttft_ms, finish_reason=guard.finish_reason
+            )
             yield guard.closing_chunk(meta)
             return
         raise call.exhausted()
@@ -343,13 +409,17 @@ class _StreamGuard:
         self.usage: UsageMetadata | None = None
         self.sent_content = False
         self.finished = False
+        self.finish_reason: str | None = None
         self.count = 0
         self._pending: list[ChatGenerationChunk] = []
         self._list_content = False
 
     def admit(self, chunk: ChatGenerationChunk) -> Iterator[ChatGenerationChunk]:
         self.count += 1
-        self.finished = self.finished or self.member.adapter.stream_finished(chunk)
+        if self.member.adapter.stream_finished(chunk):
+            self.finished = True
+            # Raises ContentFilteredError on a filter's ending: the attempt failed.
+            self.finish_reason = check_ending(self.member, chunk.message, chunk.generation_info)
         self._list_content = isinstance(chunk.message.content, list)
         usage = getattr(chunk.message, "usage_metadata", None)
         if usage:
@@ -384,6 +454,14 @@ def _has_content(chunk: ChatGenerationChunk) -> bool:
     if message.content:
         return True
     return bool(getattr(message, "tool_call_chunks", None))
+
+
+def _ending(member: Member, result: ChatResult) -> str | None:
+    """The answer's ending (raises `ContentFilteredError` when a filter stopped it)."""
+    generation = result.generations[0] if result.generations else None
+    if generation is None:
+        return None
+    return check_ending(member, generation.message, generation.generation_info)
 
 
 def _usage(result: ChatResult) -> UsageMetadata | None:
