@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
+from app.ai.providers import build_runtime
 from app.api.errors import install_error_handlers
 from app.api.routes.health import router as health_router
 from app.api.routes.metrics import router as metrics_router
@@ -32,12 +33,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
     )
     app.state.settings = settings
+    # The app's AI layer: every route's model, health, circuits and budgets come from it.
+    app.state.ai_runtime = runtime = build_runtime(settings)
+    app.router.add_event_handler("shutdown", runtime.close)
     app.include_router(health_router)
     app.include_router(api_router, prefix=settings.API_V1_STR)
     # Operations data: admin keys only (browsers may use HTTP Basic; see app/security/auth.py).
     app.include_router(metrics_router, dependencies=[Depends(require_admin)])
     app.include_router(status_page_router, dependencies=[Depends(require_admin)])
-    install_observability(app, settings)
+    install_observability(app, settings, runtime)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BYTES)
     install_error_handlers(app)
     return app

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.ai.providers import AIRuntime
 from app.core.config import Settings
 
 
@@ -16,3 +17,12 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_ai_runtime(request: Request) -> AIRuntime:
+    """The AI runtime of the running app: its models, health, circuits and budgets."""
+    runtime: AIRuntime = request.app.state.ai_runtime
+    return runtime
+
+
+RuntimeDep = Annotated[AIRuntime, Depends(get_ai_runtime)]

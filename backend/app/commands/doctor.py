@@ -14,9 +14,8 @@ import json
 import time
 from typing import Any
 
+from app.ai.providers.assembly import adapter_for, describe_configuration, provider_config
 from app.ai.providers.errors import describe
-from app.ai.providers.factory import describe_configuration
-from app.ai.providers.registry import get_adapter
 from app.cli import command
 from app.commands.tables import format_table
 from app.core.config import Settings
@@ -26,15 +25,16 @@ PROBE_PROMPT = "Reply with the single word OK."
 
 def check_provider(name: str, settings: Settings, timeout: float) -> dict[str, Any]:
     """One provider's row: configured, reachable, latency_ms, model, detail."""
-    adapter = get_adapter(name)
+    adapter = adapter_for(name, settings)
+    config = provider_config(name, adapter, settings)
     row: dict[str, Any] = {
-        "provider": name, "configured": adapter.is_configured(settings), "reachable": None,
-        "latency_ms": None, "model": adapter.model_name(settings), "detail": "",
+        "provider": name, "configured": adapter.is_configured(config), "reachable": None,
+        "latency_ms": None, "model": config.model, "detail": "",
     }
     if not row["configured"]:
         row["detail"] = "set " + ", ".join(adapter.required_settings)
         return row
-    model = adapter.build(settings)
+    model = adapter.build(config)
     started = time.monotonic()
     try:
         answer = model.invoke(PROBE_PROMPT, max_tokens=5, timeout=timeout)

@@ -11,7 +11,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from app.ai.providers.observers import CallRecord
+from app.ai.providers.records import CallRecord
 
 
 class CallHistory:
@@ -54,7 +54,3 @@ class CallHistory:
                 figures["cost_usd"] = round(figures["cost_usd"], 8)
             out.append({"minute": minute, "providers": providers})
         return out
-
-
-#: The process's history, fed by a registered observer (see `setup.py`).
-call_history = CallHistory()

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Engine
 
-from app.ai.providers.observers import CallRecord
+from app.ai.providers.records import CallRecord
 from app.core.request_context import get_request_id
 from app.models.usage import UsageRecord
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
-from app.ai.providers.factory import get_llm_provider
 from app.core.config import Settings
 from app.main import create_app
 from emulators import Fault, RunningEmulator
@@ -47,10 +47,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served_app(emulator_settings: Callable[..., Settings]) -> Iterator[tuple[str, Settings]]:
+def served_app(emulator_settings: Callable[..., Settings]) -> Iterator[tuple[str, FastAPI]]:
     settings = emulator_settings(AI_LEDGER_ENABLED=False, AI_REQUEST_TIMEOUT=0.5)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -58,18 +59,18 @@ def served_app(emulator_settings: Callable[..., Settings]) -> Iterator[tuple[str
         time.sleep(0.05)
     assert server.started
     try:
-        yield f"http://127.0.0.1:{port}", settings
+        yield f"http://127.0.0.1:{port}", app
     finally:
         server.should_exit = True
         thread.join(timeout=10)
 
 
 def test_status_page_renders_providers_strategy_and_charts(
-    served_app: tuple[str, Settings], openai_emulator: RunningEmulator, tmp_path: Path
+    served_app: tuple[str, FastAPI], openai_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     chromium = _chromium()
-    base_url, settings = served_app
-    model = get_llm_provider(settings=settings)
+    base_url, app = served_app
+    model = app.state.ai_runtime.model()  # the runtime whose calls the page reports
     model.invoke("hello tokens=10")
     openai_emulator.faults.push(Fault(status=500, times=1))
     model.invoke("hello")  # a failover, for the failover chart

@@ -10,10 +10,12 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr
 
-from app.ai.providers.anthropic_provider import ADAPTER as ANTHROPIC
-from app.ai.providers.anthropic_provider import claude_supports_prefill
-from app.ai.providers.base import Member
-from app.ai.providers.continuation import (
+from app.ai.providers.adapters.anthropic import ADAPTER as ANTHROPIC
+from app.ai.providers.adapters.anthropic import claude_supports_prefill
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.adapters.gemini import ADAPTER as GEMINI
+from app.ai.providers.adapters.openai import ADAPTER as OPENAI
+from app.ai.providers.policies.continuation import (
     Joiner,
     PrefillRefusals,
     can_continue,
@@ -22,8 +24,6 @@ from app.ai.providers.continuation import (
     prefill_for,
     splice,
 )
-from app.ai.providers.gemini_provider import ADAPTER as GEMINI
-from app.ai.providers.openai_provider import ADAPTER as OPENAI
 
 QUESTION = [SystemMessage(content="be brief"), HumanMessage(content="write it")]
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 from langchain_core.messages import AIMessageChunk, BaseMessage
 
-from app.ai.providers.base import Member
-from app.ai.providers.endings import check_ending, is_truncated
+from app.ai.providers.adapters.base import Member
 from app.ai.providers.errors import ContentFilteredError
 from app.ai.providers.factory import get_llm_provider
+from app.ai.providers.policies.endings import check_ending, is_truncated
 from app.core.config import Settings
 from emulators import Fault, RunningEmulator
 

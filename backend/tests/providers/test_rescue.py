@@ -16,7 +16,6 @@ from langchain_core.tools import tool
 
 from app.ai.providers.errors import ProviderError, StreamInterruptedError
 from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.health import HealthStats
 from app.ai.providers.hybrid import HybridChatModel
 from app.core.config import Settings
 from emulators import Fault, RunningEmulator
@@ -27,8 +26,8 @@ BODY = filler_words(30, seed=QUESTION)
 
 
 def _model(settings: Settings) -> HybridChatModel:
-    """A fresh model with its own health figures (no other test's failures)."""
-    return get_llm_provider(settings=settings).model_copy(update={"health": HealthStats()})
+    """The model of a fresh runtime: its own health figures (no other test's failures)."""
+    return get_llm_provider(settings=settings)
 
 
 def _streamed(model: HybridChatModel, mode: str, prompt: Any = QUESTION) -> AIMessageChunk:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from app.ai.providers.engine.chat_model import HybridChatModel
 from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.hybrid import HybridChatModel
 from app.core.config import Settings, load_settings
 from emulators import RunningEmulator
 from tests.support.emulator_fixtures import emulator_fixtures

@@ -11,8 +11,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.tools import tool
 from pydantic import BaseModel
 
+from app.ai.providers.engine.chat_model import HybridChatModel
 from app.ai.providers.errors import ProviderError
-from app.ai.providers.hybrid import HybridChatModel
 from emulators import Fault, RunningEmulator
 from tests.providers_more.conftest import hybrid, outcomes
 

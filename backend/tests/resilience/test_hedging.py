@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from app.ai.providers.errors import ProviderError
-from app.ai.providers.hedging import ADAPTIVE_MIN_SAMPLES, HedgePolicy
+from app.ai.providers.policies.hedge import ADAPTIVE_MIN_SAMPLES, HedgePolicy
 from app.core.config import ConfigError, Settings, load_settings
 from emulators import Fault, RunningEmulator
 from emulators.content import filler_words

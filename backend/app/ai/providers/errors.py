@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Self
 if TYPE_CHECKING:
     from langchain_core.messages.ai import UsageMetadata
 
-    from app.ai.providers.attempts import Attempt
-    from app.ai.providers.base import Member
+    from app.ai.providers.adapters.base import Member
+    from app.ai.providers.records import Attempt
 
 
 class HybridProviderError(Exception):

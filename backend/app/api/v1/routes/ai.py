@@ -98,7 +98,7 @@ def _answer(content: str, meta: dict[str, Any]) -> dict[str, Any]:
 )
 async def complete(request: CompletionRequest, http: Request) -> Any:
     """Answer the conversation; JSON by default, Server-Sent Events with `stream: true`."""
-    model = get_llm_provider(settings=http.app.state.settings)
+    model = get_llm_provider(runtime=http.app.state.ai_runtime)
     messages = _to_messages(request)
     if request.stream:
         return await _stream(model, messages)

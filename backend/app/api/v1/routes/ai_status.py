@@ -3,49 +3,33 @@
 One JSON document for operators and the status page: providers and configuration,
 health and circuit state, recent latency, spend against budget, the routing strategy,
 and a one-hour per-minute history for the charts. Secret-free by construction: it is
-built from `describe_configuration` and counters, never from settings values.
+built from `describe_configuration` and the counters of the app's `AIRuntime` (the
+one serving its calls), never from settings values.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from app.ai.providers.budget import budget_tracker
-from app.ai.providers.factory import describe_configuration, health_stats
-from app.ai.providers.strategies import latency_tracker
-from app.api.deps import SettingsDep
-from app.core.config import Settings
-from app.observability.history import call_history
-from app.observability.setup import circuit_states
+from app.ai.providers.factory import describe_configuration
+from app.api.deps import RuntimeDep, SettingsDep
+from app.observability.history import CallHistory
 
 router = APIRouter(prefix="/ai", tags=["ai"])
 
 
-def _strategy(settings: Settings) -> dict[str, Any]:
-    name = settings.AI_ROUTING_STRATEGY
-    details: dict[str, Any] = {"name": name}
-    if name == "weighted":
-        details["weights"] = settings.routing_weights
-    elif name == "ab":
-        details["split"] = settings.ab_split or "even"
-        details["experiment"] = settings.AI_AB_EXPERIMENT
-    elif name == "cost":
-        details["assumed_output_tokens"] = settings.AI_COST_OUTPUT_TOKENS
-    return details
-
-
 @router.get("/status", summary="AI providers, health, latency, spend and routing strategy")
-def ai_status(settings: SettingsDep) -> dict[str, Any]:
+def ai_status(settings: SettingsDep, runtime: RuntimeDep, request: Request) -> dict[str, Any]:
     configuration = describe_configuration(settings)
     names = list(configuration["providers"])
-    health = {name: asdict(stats) for name, stats in health_stats.snapshot().items()}
-    circuits = circuit_states() or {}
-    latency = latency_tracker.snapshot()
-    spend = budget_tracker(settings).snapshot()
+    health = runtime.health_snapshot()
+    circuits = runtime.circuit_snapshot()
+    latency = runtime.latency_snapshot()
+    spend = runtime.spend_snapshot()
+    history: CallHistory = request.app.state.call_history
     providers = {
         name: {
             **configuration["providers"][name],
@@ -58,12 +42,12 @@ def ai_status(settings: SettingsDep) -> dict[str, Any]:
     }
     return {
         "generated_at": time.time(),
-        "strategy": _strategy(settings),
+        "strategy": dict(runtime.strategy_status()),
         "configuration": configuration,
         "providers": providers,
         "health": health,
         "circuits": circuits,
         "recent_latency": latency,
         "spend": spend,
-        "history": call_history.snapshot(),
+        "history": history.snapshot(),
     }

@@ -13,7 +13,7 @@ from pydantic import Field
 from app.ai.chains.assistant import Assistant
 from app.ai.chains.served import ServedBy
 from app.api.ai_responses import Event, ServedFields, UserIdHeader, ai_headers, sse_response, wants_stream
-from app.api.deps import SettingsDep
+from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.db import SessionDep
 from app.models.common import StrictModel
@@ -101,7 +101,7 @@ async def send_message(
     body: UserMessage,
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
+    settings: SettingsDep, runtime: RuntimeDep,
     user_id: UserIdHeader = None,
 ) -> Response:
     check_limit(
@@ -114,7 +114,7 @@ async def send_message(
         ConversationRepository(session).require(conversation_id)
     except NotFoundError as error:
         raise not_found(error) from None
-    events = _events(Assistant(session, settings), conversation_id, body.content, user_id)
+    events = _events(Assistant(session, settings, runtime), conversation_id, body.content, user_id)
     if wants_stream(request, body.stream):
         return await sse_response(events)
     done: dict[str, Any] = {}

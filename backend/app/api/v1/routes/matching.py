@@ -8,7 +8,7 @@ from pydantic import Field
 
 from app.ai.chains.candidate_matching_chain import CandidateMatchingChain
 from app.api.ai_responses import ServedFields, UserIdHeader, ai_json
-from app.api.deps import SettingsDep
+from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.api.v1.routes.recommendations import RankingOptions, check_result_limit
 from app.db import SessionDep
@@ -46,14 +46,15 @@ class MatchResponse(ServedFields):
 async def match_candidates(
     job_id: int,
     session: SessionDep,
-    settings: SettingsDep,
+    settings: SettingsDep, runtime: RuntimeDep,
     user_id: UserIdHeader = None,
     body: RankingOptions | None = None,
 ) -> JSONResponse:
     options = body or RankingOptions()
     check_result_limit(options.limit, settings.AI_MAX_RESULTS)
     try:
-        ranking = await CandidateMatchingChain(session, settings).arun(job_id, options.limit, user_id=user_id)
+        chain = CandidateMatchingChain(session, settings, runtime)
+        ranking = await chain.arun(job_id, options.limit, user_id=user_id)
     except NotFoundError as error:
         raise not_found(error) from None
     items = [

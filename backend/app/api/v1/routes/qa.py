@@ -10,7 +10,7 @@ from pydantic import Field
 
 from app.ai.rag.qa_chain import QAChain
 from app.api.ai_responses import ServedFields, UserIdHeader, ai_json
-from app.api.deps import SettingsDep
+from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.db import SessionDep
 from app.models.common import StrictModel
@@ -52,10 +52,14 @@ class AnswerResponse(ServedFields):
     responses={**error_responses(413), **AI_ERROR_RESPONSES},
 )
 async def answer_question(
-    body: QuestionRequest, session: SessionDep, settings: SettingsDep, user_id: UserIdHeader = None
+    body: QuestionRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    runtime: RuntimeDep,
+    user_id: UserIdHeader = None,
 ) -> JSONResponse:
     check_limit("MAX_QUESTION_CHARS", settings.MAX_QUESTION_CHARS, len(body.question), "Question length")
-    result = await QAChain(session, settings).arun(
+    result = await QAChain(session, settings, runtime).arun(
         body.question, k=body.k, document_ids=body.document_ids, user_id=user_id
     )
     citations = [

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from app.ai.chains.recommendation_chain import RecommendationChain
 from app.api.ai_responses import ServedFields, UserIdHeader, ai_json
-from app.api.deps import SettingsDep
+from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.db import SessionDep
 from app.models.common import StrictModel
@@ -57,14 +57,14 @@ def check_result_limit(limit: int, maximum: int) -> None:
 async def recommend_jobs(
     candidate_id: int,
     session: SessionDep,
-    settings: SettingsDep,
+    settings: SettingsDep, runtime: RuntimeDep,
     user_id: UserIdHeader = None,
     body: RankingOptions | None = None,
 ) -> JSONResponse:
     options = body or RankingOptions()
     check_result_limit(options.limit, settings.AI_MAX_RESULTS)
     try:
-        chain = RecommendationChain(session, settings)
+        chain = RecommendationChain(session, settings, runtime)
         ranking = await chain.arun(candidate_id, options.limit, user_id=user_id)
     except NotFoundError as error:
         raise not_found(error) from None

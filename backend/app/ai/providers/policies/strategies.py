@@ -1,10 +1,14 @@
-"""Routing strategies beyond `priority`: cost, latency, weighted and A/B.
+"""Routing strategies beyond `priority`: cost, latency, weighted and A/B, and their table.
 
 Each one only *orders* the providers of a call (`routing.RoutingStrategy`); health,
 gates, retries, failover and the deadline stay in the call loop, so they apply
 unchanged under every strategy. The provider a strategy puts first is the call's
 "arm", reported in the answer's `hybrid` metadata and in the metrics, so providers
 can be compared on quality signals, latency and cost.
+
+`STRATEGIES` is the one table of strategies: `AI_ROUTING_STRATEGY`'s allowed values,
+how each one is built (`assembly.py`) and what the status endpoint says about it all
+come from it, so a new strategy is one class plus one entry here.
 """
 
 from __future__ import annotations
@@ -12,14 +16,16 @@ from __future__ import annotations
 import hashlib
 import random
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
 
-from app.ai.providers.base import Member
-from app.ai.providers.observers import CallRecord
-from app.ai.providers.pricing import PriceTable, price_table
-from app.ai.providers.routing import CallContext, PriorityStrategy, RoutingStrategy
-from app.core.config import Settings
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.policies.pricing import PriceTable
+from app.ai.providers.policies.routing import CallContext, PriorityStrategy, RoutingStrategy
+from app.ai.providers.records import CallRecord
 
 #: Characters per token when estimating a prompt's size before the call (no tokenizer
 #: round trip on the hot path; ranking only needs the right order of magnitude).
@@ -196,21 +202,49 @@ class ABStrategy:
         return [chosen, *[m for m in members if m is not chosen]] if chosen else []
 
 
-#: Shared by every model of the process: the latency strategy reads what calls taught it,
-#: and `/api/v1/ai/status` reports it as recent latency.
-latency_tracker = LatencyTracker()
+@dataclass(frozen=True, slots=True)
+class RoutingOptions:
+    """What the `AI_ROUTING_*` / `AI_AB_*` / `AI_COST_*` / `AI_LATENCY_*` settings say."""
+
+    name: str = "priority"
+    weights: Mapping[str, float] = field(default_factory=dict)
+    ab_split: Mapping[str, float] = field(default_factory=dict)
+    ab_experiment: str = "default"
+    cost_output_tokens: int = 400
+    latency_decay: float = 0.3
 
 
-def make_strategy(settings: Settings) -> RoutingStrategy:
-    """The strategy named by `AI_ROUTING_STRATEGY` (validated by the settings)."""
-    name = settings.AI_ROUTING_STRATEGY
-    if name == "cost":
-        return CostStrategy(price_table(settings), settings.AI_COST_OUTPUT_TOKENS)
-    if name == "latency":
-        latency_tracker.decay = settings.AI_LATENCY_DECAY
-        return LatencyStrategy(latency_tracker)
-    if name == "weighted":
-        return WeightedStrategy(settings.routing_weights)
-    if name == "ab":
-        return ABStrategy(settings.ab_split, settings.AI_AB_EXPERIMENT)
-    return PriorityStrategy()
+@dataclass(frozen=True, slots=True)
+class StrategySpec:
+    """One routing strategy: how to build it, and what the status endpoint shows of it."""
+
+    build: Callable[[RoutingOptions, PriceTable, LatencyTracker], RoutingStrategy]
+    describe: Callable[[RoutingOptions], dict[str, Any]] = lambda options: {}
+
+
+STRATEGIES: Mapping[str, StrategySpec] = MappingProxyType({
+    "priority": StrategySpec(lambda options, prices, latency: PriorityStrategy()),
+    "cost": StrategySpec(
+        lambda options, prices, latency: CostStrategy(prices, options.cost_output_tokens),
+        lambda options: {"assumed_output_tokens": options.cost_output_tokens},
+    ),
+    "latency": StrategySpec(lambda options, prices, latency: LatencyStrategy(latency)),
+    "weighted": StrategySpec(
+        lambda options, prices, latency: WeightedStrategy(options.weights),
+        lambda options: {"weights": dict(options.weights)},
+    ),
+    "ab": StrategySpec(
+        lambda options, prices, latency: ABStrategy(options.ab_split, options.ab_experiment),
+        lambda options: {"split": dict(options.ab_split) or "even", "experiment": options.ab_experiment},
+    ),
+})
+
+
+def make_strategy(options: RoutingOptions, prices: PriceTable, latency: LatencyTracker) -> RoutingStrategy:
+    """The strategy `options.name` names (a `KeyError` names an unknown one)."""
+    return STRATEGIES[options.name].build(options, prices, latency)
+
+
+def describe_strategy(options: RoutingOptions) -> dict[str, Any]:
+    """`{"name": ..., **details}` for the status endpoint."""
+    return {"name": options.name, **STRATEGIES[options.name].describe(options)}

@@ -6,30 +6,25 @@ import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 
-from app.ai.providers.base import ProviderAdapter
-from app.ai.providers.classification import Classification, ErrorClass, classify_generic
-from app.ai.providers.registry import register
-from app.core.config import Settings
+from app.ai.providers.adapters.base import ProviderAdapter, ProviderConfig, ProviderSettings
+from app.ai.providers.policies.classification import Classification, ErrorClass, classify_generic
 
 
 class OpenAIAdapter(ProviderAdapter):
     """OpenAI's SDK errors and stream markers (`finish_reason`)."""
 
     name = "openai"
+    settings = ProviderSettings("OPENAI_API_KEY", "OPENAI_MODEL", "OPENAI_BASE_URL")
     required_settings = ("OPENAI_API_KEY",)
     terminal_metadata_keys = ("finish_reason",)
 
-    def model_name(self, settings: Settings) -> str:
-        return settings.OPENAI_MODEL
-
-    def build(self, settings: Settings) -> BaseChatModel:
-        key = settings.OPENAI_API_KEY
+    def build(self, config: ProviderConfig) -> BaseChatModel:
         return ChatOpenAI(
-            model=settings.OPENAI_MODEL,
-            api_key=key,
-            base_url=settings.OPENAI_BASE_URL,
-            temperature=settings.AI_TEMPERATURE,
-            timeout=settings.AI_REQUEST_TIMEOUT,
+            model=config.model,
+            api_key=config.api_key,
+            base_url=config.base_url,
+            temperature=config.temperature,
+            timeout=config.timeout,
             max_retries=0,  # one retry loop only: ours
             stream_usage=True,
         )
@@ -61,4 +56,4 @@ class OpenAIAdapter(ProviderAdapter):
         return None
 
 
-ADAPTER = register(OpenAIAdapter())
+ADAPTER = OpenAIAdapter()

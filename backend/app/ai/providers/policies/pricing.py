@@ -3,7 +3,8 @@
 Why a table in code plus overrides: list prices change a few times a year and
 negotiated prices differ per contract, so operators replace or extend entries
 from a JSON file (`AI_PRICES_FILE`) or the environment (`AI_PRICES`) without a
-release. Prices are USD per million tokens; money is `Decimal` so that summing
+release (`assembly.build_price_table` reads them; the runtime owns the table).
+Prices are USD per million tokens; money is `Decimal` so that summing
 thousands of tiny costs does not drift.
 
 Override format (file or env), merged over the built-in table::
@@ -13,21 +14,24 @@ Override format (file or env), merged over the built-in table::
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
-
-from app.core.config import ConfigError, Settings
 
 logger = logging.getLogger("app.ai.providers")
 
 _MILLION = Decimal(1_000_000)
 PRICE_FIELDS = ("input", "output", "cached_input", "cache_write")
+
+
+class PriceTableError(ValueError):
+    """An override is not a valid price entry; the message names the setting it came from.
+
+    `assembly.py` turns it into the start-up `ConfigError`.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,27 +86,29 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
 
 def _decimal(value: Any, where: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ConfigError(f"{where} must be a number of USD per million tokens, got {value!r}")
+        raise PriceTableError(f"{where} must be a number of USD per million tokens, got {value!r}")
     try:
         number = Decimal(str(value))
     except ArithmeticError:
-        raise ConfigError(f"{where} must be a number of USD per million tokens, got {value!r}") from None
+        raise PriceTableError(f"{where} must be a number of USD per million tokens, got {value!r}") from None
     if not number.is_finite() or number < 0:
-        raise ConfigError(f"{where} must be a non-negative number, got {value!r}")
+        raise PriceTableError(f"{where} must be a non-negative number, got {value!r}")
     return number
 
 
 def parse_prices(data: Any, source: str) -> dict[str, ModelPrice]:
     """Validate an override mapping; `source` names the setting in error messages."""
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{source} must be a JSON object of model -> prices, got {type(data).__name__}")
+        raise PriceTableError(f"{source} must be a JSON object of model -> prices, got {type(data).__name__}")
     prices: dict[str, ModelPrice] = {}
     for model, entry in data.items():
         if not isinstance(entry, Mapping):
-            raise ConfigError(f"{source}[{model!r}] must be an object with fields {', '.join(PRICE_FIELDS)}")
+            raise PriceTableError(
+                f"{source}[{model!r}] must be an object with fields {', '.join(PRICE_FIELDS)}"
+            )
         unknown = set(entry) - set(PRICE_FIELDS)
         if unknown or "input" not in entry or "output" not in entry:
-            raise ConfigError(
+            raise PriceTableError(
                 f"{source}[{model!r}] needs 'input' and 'output' and accepts only "
                 f"{', '.join(PRICE_FIELDS)} (got {', '.join(sorted(entry))})"
             )
@@ -119,25 +125,6 @@ class PriceTable:
         self._by_length = sorted(self._prices, key=len, reverse=True)
         self._unknown_logged: set[str] = set()
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> PriceTable:
-        """Built-in prices, then `AI_PRICES_FILE`, then `AI_PRICES` (last wins)."""
-        prices = dict(DEFAULT_PRICES)
-        path = getattr(settings, "AI_PRICES_FILE", None)
-        if path:
-            try:
-                text = Path(path).read_text(encoding="utf-8")
-                prices.update(parse_prices(json.loads(text), "AI_PRICES_FILE"))
-            except (OSError, json.JSONDecodeError) as exc:
-                raise ConfigError(f"AI_PRICES_FILE={path!r} is not a readable JSON file: {exc}") from None
-        inline = getattr(settings, "AI_PRICES", None)
-        if inline:
-            try:
-                prices.update(parse_prices(json.loads(inline), "AI_PRICES"))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"AI_PRICES is not valid JSON: {exc}") from None
-        return cls(prices)
 
     def price_of(self, model: str | None) -> ModelPrice | None:
         """The entry for `model` (exact, else longest prefix), None when unknown."""
@@ -184,51 +171,3 @@ class PriceTable:
 
     def as_dict(self) -> dict[str, dict[str, float]]:
         return {model: price.as_dict() for model, price in sorted(self._prices.items())}
-
-
-_tables: dict[tuple[str | None, str | None], PriceTable] = {}
-_tables_lock = threading.Lock()
-
-
-def price_table(settings: Settings) -> PriceTable:
-    """The price table for `settings`, built once per distinct override pair."""
-    key = (getattr(settings, "AI_PRICES_FILE", None), getattr(settings, "AI_PRICES", None))
-    with _tables_lock:
-        table = _tables.get(key)
-        if table is None:
-            table = _tables[key] = PriceTable.from_settings(settings)
-        return table
-
-
-def cost_of(model: str | None, usage: Mapping[str, Any] | None, settings: Settings | None = None) -> Decimal:
-    """Cost in USD of an answer of `model` with `usage` (0 when the model is unpriced)."""
-    if settings is None:
-        from app.core.config import get_settings
-
-        settings = get_settings()
-    return price_table(settings).cost_of(model, usage) or Decimal(0)
-
-
-class CostMeter:
-    """The price table as a call observer, so the call loop prices answers per model.
-
-    It is built with the model's other observers from the same settings, which is how
-    the loop finds *this* model's prices without knowing about settings.
-    """
-
-    def __init__(self, table: PriceTable) -> None:
-        self.table = table
-
-    def on_call(self, record: Any) -> None:
-        """Pricing happens before observers run (`call_cost`); nothing to learn here."""
-
-
-def call_cost(
-    observers: Sequence[object], model: str | None, usage: Mapping[str, Any] | None
-) -> float | None:
-    """USD cost of an answer priced by the first `CostMeter` among `observers`."""
-    meter = next((o for o in observers if isinstance(o, CostMeter)), None)
-    if meter is None:
-        return None
-    cost = meter.table.cost_of(model, usage)
-    return float(round(cost, 8)) if cost is not None else None

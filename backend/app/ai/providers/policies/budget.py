@@ -13,23 +13,19 @@ A broken Redis never fails a call: the gate lets the call through and logs.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Any, Protocol
 
-from app.ai.providers.base import Member
-from app.ai.providers.observers import CallRecord
-from app.ai.providers.routing import CallContext
-from app.core.config import Settings
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.policies.routing import CallContext
+from app.ai.providers.records import CallRecord
 
 logger = logging.getLogger("app.ai.providers")
 
 PERIODS = ("daily", "monthly")
-_BUDGET_SETTING = re.compile(r"^AI_BUDGET_(?P<provider>[A-Z0-9_]+)_(?P<period>DAILY|MONTHLY)_USD$")
 Clock = Callable[[], datetime]
 
 
@@ -51,9 +47,8 @@ def period_end(period: str, now: datetime) -> datetime:
     return (first + timedelta(days=32)).replace(day=1)
 
 
-@lru_cache(maxsize=16)
-def _period_bounds(period: str, day: date) -> tuple[str, datetime]:
-    """Key and reset time of the period containing `day` (memoised: on every call's path)."""
+def period_bounds(period: str, day: date) -> tuple[str, datetime]:
+    """Key and reset time of the period containing `day`."""
     midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
     return period_key(period, midnight), period_end(period, midnight)
 
@@ -126,14 +121,8 @@ class BudgetTracker:
         self.clock = clock
         self.seen_providers: set[str] = set()
         self._warned_at = 0.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> BudgetTracker:
-        limits: dict[str, dict[str, float]] = {}
-        for provider, period, value in configured_budgets(settings):
-            limits.setdefault(provider, {})[period] = value
-        store = RedisSpendStore(settings.AI_STATE_REDIS_URL) if settings.AI_STATE_REDIS_URL else None
-        return cls(limits, store)
+        # Period keys of the current day, memoised: they are on every call's path.
+        self._bounds: tuple[date, dict[str, tuple[str, datetime]]] | None = None
 
     def _spent(self, provider: str, period: str, now: datetime) -> float | None:
         try:
@@ -161,8 +150,9 @@ class BudgetTracker:
         if amount <= 0:
             return
         day = self.clock().astimezone(UTC).date()
-        for period in PERIODS:
-            key, end = _period_bounds(period, day)
+        if self._bounds is None or self._bounds[0] != day:
+            self._bounds = (day, {period: period_bounds(period, day) for period in PERIODS})
+        for period, (key, end) in self._bounds[1].items():
             try:
                 self.store.add(provider, period, key, amount, end)
             except Exception as exc:
@@ -191,31 +181,3 @@ class BudgetTracker:
                     "resets_at": period_end(period, now).isoformat(),
                 }
         return report
-
-
-_trackers: dict[tuple[Any, ...], BudgetTracker] = {}
-_trackers_lock = threading.Lock()
-
-
-def budget_tracker(settings: Settings) -> BudgetTracker:
-    """The tracker for these budget settings, shared by the gate and the observer."""
-    key = (settings.AI_STATE_REDIS_URL, *configured_budgets(settings))
-    with _trackers_lock:
-        tracker = _trackers.get(key)
-        if tracker is None:
-            tracker = _trackers[key] = BudgetTracker.from_settings(settings)
-        return tracker
-
-
-def configured_budgets(settings: Settings) -> list[tuple[str, str, float]]:
-    """(provider, period, USD) of every `AI_BUDGET_<PROVIDER>_<DAILY|MONTHLY>_USD` that is set."""
-    found = []
-    for name in type(settings).model_fields:
-        match = _BUDGET_SETTING.match(name)
-        if match and (value := getattr(settings, name)) is not None:
-            found.append((match["provider"].lower(), match["period"].lower(), float(value)))
-    return found
-
-
-def has_budgets(settings: Settings) -> bool:
-    return bool(configured_budgets(settings))

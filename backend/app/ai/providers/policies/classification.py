@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
 
-from app.ai.providers.backoff import parse_retry_after
 from app.ai.providers.errors import (
     ContentFilteredError,
     DeadlineExceededError,
@@ -39,6 +38,7 @@ from app.ai.providers.errors import (
     IncompleteStreamError,
     StreamIdleTimeoutError,
 )
+from app.ai.providers.policies.backoff import parse_retry_after
 
 
 class ErrorClass(enum.StrEnum):

@@ -17,6 +17,13 @@ The policy, in order of preference:
 4. a content-policy refusal ends the call (no retry, no failover) unless
    `failover_on_content_filter` (`AI_FAILOVER_ON_CONTENT_FILTER`) treats it like 3.
 Nothing is planned past the deadline.
+
+Admission is lazy: a provider's circuit (`admit`) is asked only when the plan reaches
+that provider for the first time, so a call never spends a half-open probe slot on a
+provider it does not try. A provider refused there is kept as a *last resort*: it gets
+its first try after every admitted provider had one, soonest to recover first
+(`recovers_at`), so that a call whose circuits are all open still tries rather than
+failing blind.
 """
 
 from __future__ import annotations
@@ -25,10 +32,10 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from app.ai.providers.backoff import backoff_delay
-from app.ai.providers.base import Member
-from app.ai.providers.classification import Classification, ErrorClass
-from app.ai.providers.deadline import Deadline
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.policies.backoff import backoff_delay
+from app.ai.providers.policies.classification import Classification, ErrorClass
+from app.ai.providers.policies.deadline import Deadline
 
 
 @dataclass(slots=True)
@@ -37,12 +44,18 @@ class _State:
     tries: int = 0
     out: bool = False
     retry_after: float | None = None
+    admitted: bool = False
+    last_resort: bool = False
     blip_retried: bool = False
 
 
 #: Transient reasons that are not blips: a provider that timed out (or answered nothing
 #: in time) is slow right now, and waiting on it again is what failover avoids.
 NOT_BLIPS = frozenset({"timeout", "deadline", "first_token_timeout", "stream_idle"})
+
+
+def _admit_all(member: Member) -> str | None:
+    return None
 
 
 class AttemptPlanner:
@@ -57,22 +70,29 @@ class AttemptPlanner:
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
         rng: random.Random | None = None,
+        admit: Callable[[Member], str | None] = _admit_all,
+        recovers_at: Callable[[Member], float | None] = lambda member: None,
+        on_last_resort: Callable[[Sequence[Member], bool], None] = lambda members, first: None,
         failover_on_content_filter: bool = False,
         retry_wait_max: float = 0.0,
         healthy: Callable[[Member], bool] = lambda member: False,
     ) -> None:
+        self._stopped = False
+        self._failover_on_content_filter = failover_on_content_filter
+        self._retry_wait_max = retry_wait_max
+        self._healthy = healthy
+        self._blip: tuple[_State, float] | None = None
         self._states = [_State(m) for m in members]
+        self._deferred: list[_State] = []
+        self._admit = admit
+        self._recovers_at = recovers_at
+        self._on_last_resort = on_last_resort
         self._max_retries = max_retries
         self._deadline = deadline
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._rng = rng
         self._no_retries = False
-        self._stopped = False
-        self._failover_on_content_filter = failover_on_content_filter
-        self._retry_wait_max = retry_wait_max
-        self._healthy = healthy
-        self._blip: tuple[_State, float] | None = None
         self._last: _State | None = None
 
     def next(self) -> tuple[Member, float] | None:
@@ -80,12 +100,12 @@ class AttemptPlanner:
         if self._deadline.expired or self._stopped:
             return None
         if self._blip is not None:
-            (state, delay), self._blip = self._blip, None
-            if delay < self._deadline.remaining:
-                return self._take(state, delay)
-        for state in self._states:
-            if not state.out and state.tries == 0:
-                return self._take(state, 0.0)
+            (blipped, pause), self._blip = self._blip, None
+            if pause < self._deadline.remaining:
+                return self._take(blipped, pause)
+        fresh = self._fresh()
+        if fresh is not None:
+            return self._take(fresh, 0.0)
         if self._no_retries:
             return None
         candidates = [s for s in self._states if not s.out and s.tries <= self._max_retries]
@@ -107,6 +127,36 @@ class AttemptPlanner:
                 return self.next()
             delay = self._deadline.remaining / 2
         return self._take(state, delay)
+
+    def _fresh(self) -> _State | None:
+        """The next provider to get its first try, asking admission on the way."""
+        while True:
+            state = next((s for s in self._states if not s.out and s.tries == 0), None)
+            if state is None:
+                if not self._deferred:
+                    return None
+                self._release_last_resorts()
+                continue
+            if state.admitted:
+                return state
+            if self._admit(state.member) is None:
+                state.admitted = True
+                return state
+            self._states.remove(state)
+            state.admitted = state.last_resort = True
+            self._deferred.append(state)
+
+    def _release_last_resorts(self) -> None:
+        """Every admitted provider had its try: the refused ones follow, soonest to recover first."""
+        deferred, self._deferred = self._deferred, []
+        deferred.sort(key=lambda s: self._recovers_at(s.member) or 0.0)
+        first = not any(s.tries for s in self._states)
+        self._states.extend(deferred)
+        self._on_last_resort([s.member for s in deferred], first)
+
+    def is_last_resort(self, member: Member) -> bool:
+        """True for a provider refused by its circuit and tried anyway, as a last resort."""
+        return any(s.member is member and s.last_resort for s in (*self._states, *self._deferred))
 
     def _take(self, state: _State, delay: float) -> tuple[Member, float]:
         state.tries += 1
@@ -144,8 +194,3 @@ class AttemptPlanner:
             and not state.blip_retried
             and self._healthy(state.member)
         )
-
-    def cut_after_content(self, member: Member) -> None:
-        """The attempt failed after sending content: no blip retry of it (the call
-        continues or restarts elsewhere)."""
-        self._blip = None

@@ -26,18 +26,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from app.ai.providers.attempts import Attempt
-from app.ai.providers.health import HealthStats
-from app.ai.providers.state_store import (
+from app.ai.providers.policies.health import HealthStats
+from app.ai.providers.policies.state_store import (
     CLOSED,
     HALF_OPEN_BUSY,
     OPEN,
     CircuitPolicy,
     Outcome,
     StateStore,
-    build_store,
 )
-from app.core.config import Settings
+from app.ai.providers.records import Attempt
 
 #: Attempt outcomes the circuit counts as failures of the provider.
 _COUNTED = ("transient", "provider_fatal")
@@ -45,15 +43,15 @@ _COUNTED = ("transient", "provider_fatal")
 #: Redis round-trip per provider per call; another worker's trip reaches this one at
 #: most this late (this worker's own failures invalidate it at once).
 CLOSED_CACHE_SECONDS = 0.1
-#: Successes are written to a remote store off the call's path (they cannot open a
-#: circuit, so nobody waits for them); failures are written before the call goes on.
-_background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="circuit-state")
 
 
 class CircuitBreaker:
     """`ProviderHealth` that vetoes providers whose circuit is open.
 
     Keeps feeding the plain `HealthStats` too, so latency figures stay available.
+    Successes are written to a remote store off the call's path, by the breaker's own
+    one-thread executor (they cannot open a circuit, so nobody waits for them); failures
+    are written before the call goes on. `close()` stops the executor.
     """
 
     def __init__(
@@ -76,6 +74,21 @@ class CircuitBreaker:
         self._recovers_at: dict[str, float] = {}
         self._closed_until: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._background: ThreadPoolExecutor | None = None
+
+    def _submit(self, provider: str, outcome: Outcome) -> None:
+        with self._lock:
+            if self._background is None:
+                self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="circuit-state")
+            executor = self._background
+        executor.submit(self.store.record, provider, outcome, self.policy)
+
+    def close(self) -> None:
+        """Finish the pending background writes and stop the executor."""
+        with self._lock:
+            executor, self._background = self._background, None
+        if executor is not None:
+            executor.shutdown(wait=True)
 
     def skip_reason(self, provider: str) -> str | None:
         """None when the provider may be called (closed, or a half-open probe slot)."""
@@ -126,7 +139,7 @@ class CircuitBreaker:
         else:
             return
         if outcome.ok and self.store.backend != "memory":
-            _background.submit(self.store.record, attempt.provider, outcome, self.policy)
+            self._submit(attempt.provider, outcome)
             return
         if not outcome.ok:
             self._closed_until.pop(attempt.provider, None)
@@ -170,64 +183,3 @@ def _reason(attempt: Attempt) -> str:
     if attempt.status:
         parts.append(str(attempt.status))
     return " ".join(parts)
-
-
-_stores: dict[tuple[str | None, str], StateStore] = {}
-_stores_lock = threading.Lock()
-
-
-def build_circuit_breaker(settings: Settings, stats: HealthStats) -> CircuitBreaker:
-    """A breaker from the `AI_CIRCUIT_*` settings.
-
-    The Redis-backed store is shared by every model of the process that uses the same
-    URL; the in-process store belongs to the breaker, so that differently configured
-    models (and tests) do not see each other's circuits.
-    """
-    url: str | None = getattr(settings, "AI_STATE_REDIS_URL", None)
-    if url:
-        key = (url, settings.AI_STATE_KEY_PREFIX)
-        with _stores_lock:
-            store = _stores.get(key)
-            if store is None:
-                store = _stores[key] = build_store(url, settings.AI_STATE_KEY_PREFIX)
-    else:
-        store = build_store(None)
-    policy = CircuitPolicy(
-        window_seconds=settings.AI_CIRCUIT_WINDOW_SECONDS,
-        min_failures=settings.AI_CIRCUIT_MIN_FAILURES,
-        failure_ratio=settings.AI_CIRCUIT_FAILURE_RATIO,
-        half_open_probes=settings.AI_CIRCUIT_HALF_OPEN_PROBES,
-        probe_ttl_seconds=max(settings.AI_REQUEST_TIMEOUT, 1.0),
-    )
-    return CircuitBreaker(
-        store,
-        stats,
-        policy=policy,
-        cooldown=settings.AI_CIRCUIT_COOLDOWN_SECONDS,
-        max_cooldown=settings.AI_CIRCUIT_MAX_COOLDOWN_SECONDS,
-        fatal_cooldown=settings.AI_CIRCUIT_FATAL_COOLDOWN_SECONDS,
-    )
-
-
-_breakers: list[CircuitBreaker] = []
-
-
-def register(breaker: CircuitBreaker) -> CircuitBreaker:
-    """Remember `breaker` so `circuit_snapshot()` can report it."""
-    with _stores_lock:
-        _breakers.append(breaker)
-        del _breakers[:-8]  # the factory builds a handful; tests build many
-    return breaker
-
-
-def circuit_snapshot(providers: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    """Circuit state of each provider as the most recently built breaker sees it.
-
-    For `GET /api/v1/ai/status`: {provider: {state, reason, half_open_in_s,
-    window_failures, window_calls, store, successes, failures, latency_ms, last_error}}.
-    """
-    with _stores_lock:
-        breaker = _breakers[-1] if _breakers else None
-    if breaker is None:
-        return {name: {"state": CLOSED, "store": "memory"} for name in providers or []}
-    return breaker.snapshot(providers)

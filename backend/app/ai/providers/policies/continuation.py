@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from langchain_core.messages import AIMessage, BaseMessage
 
-from app.ai.providers.base import Member
+from app.ai.providers.adapters.base import Member
 
 
 @dataclass(frozen=True, slots=True)

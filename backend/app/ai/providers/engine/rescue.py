@@ -27,19 +27,18 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.outputs import ChatGenerationChunk
 
-from app.ai.providers.base import Member
-from app.ai.providers.classification import ErrorClass
-from app.ai.providers.continuation import Joiner, continuers, is_prefill_refusal, prefill_for
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.engine.stream_guard import StreamGuard
 from app.ai.providers.errors import ContentFilteredError, StreamInterruptedError
-from app.ai.providers.pricing import call_cost
+from app.ai.providers.policies.classification import ErrorClass
+from app.ai.providers.policies.continuation import Joiner, continuers, is_prefill_refusal, prefill_for
 
 if TYPE_CHECKING:
-    from app.ai.providers.call import CallState
-    from app.ai.providers.hybrid import _StreamGuard
+    from app.ai.providers.engine.attempt import AttemptScope
+    from app.ai.providers.engine.call import CallState
 
 OpenStream = Callable[[Member, list[BaseMessage], dict[str, Any]], Iterator[ChatGenerationChunk]]
 AsyncOpenStream = Callable[[Member, list[BaseMessage], dict[str, Any]], AsyncIterator[ChatGenerationChunk]]
-GuardFactory = Callable[[Member], "_StreamGuard"]
 
 
 class SentText:
@@ -91,46 +90,55 @@ class _Continuation:
         assert cut.member is not None
         self.origin: Member = cut.member
         self.origin_chars = len(sent.text)
-        self.costs: list[float] = []
+        self.cost = 0.0
         self.usage: UsageMetadata | None = None
         self.tried: set[str] = set()
+        self._add(self.origin, cut.usage)  # what the cut stream had used counts too
 
-    def candidates(self) -> list[Member]:
-        model = self.call.model
-        return continuers(model.members, self.origin, refusals=model.prefill_refusals, exclude=self.tried)
+    def next_member(self) -> Member | None:
+        if self.call.deadline.expired:
+            return None
+        found = continuers(
+            self.call.members, self.origin, refusals=self.call.policy.prefill_refusals, exclude=self.tried
+        )
+        return found[0] if found else None
 
-    def begin(self, member: Member) -> tuple[list[BaseMessage], Joiner, dict[str, Any]]:
+    def begin(self, member: Member) -> tuple[AttemptScope, list[BaseMessage], Joiner, dict[str, Any]]:
         self.tried.add(member.name)
         prefill = prefill_for(self.messages, self.sent.text)
-        kwargs = {**self.call.call_kwargs(member), **member.adapter.prefill_kwargs()}
-        self.call.begin()
-        return prefill.messages, Joiner(prefill.held_back), kwargs
+        scope = self.call.attempt(member, StreamGuard(member))
+        kwargs = {**self.call.call_kwargs(member, scope), **member.adapter.prefill_kwargs()}
+        return scope, prefill.messages, Joiner(prefill.held_back), kwargs
 
-    def failed(self, member: Member, guard: _StreamGuard, exc: BaseException) -> bool:
+    def failed(self, scope: AttemptScope, exc: BaseException) -> bool:
         """Record a failed continuation; False when the caller went away (re-raise)."""
+        member, guard = scope.member, scope.guard
+        assert guard is not None
         if is_prefill_refusal(exc) and not guard.sent_content:
-            self.call.model.prefill_refusals.refused(member.name, member.model_name)
-            self.call.prefill_refused(member, exc)  # recorded, kept out of the caller's error
+            self.call.policy.prefill_refusals.refused(member.name, member.model_name)
+            self.call.prefill_refused(scope, exc)  # recorded, kept out of the caller's error
             return True
-        verdict = self.call.failed(member, exc)
-        self._add_cost(member, guard.usage)
+        verdict = self.call.failed(scope, exc)
+        self._add(member, guard.usage)
         return verdict.error_class is not ErrorClass.CANCELLED
 
-    def _add_cost(self, member: Member, usage: UsageMetadata | None) -> None:
+    def _add(self, member: Member, usage: UsageMetadata | None) -> None:
         if usage:
             self.usage = add_usage(self.usage, usage)
-            cost = call_cost(self.call.model.observers, member.model_name, usage)
-            if cost is not None:
-                self.costs.append(cost)
+            self.cost += self.call.cost_of(member, usage) or 0.0
 
-    def succeeded(self, member: Member, guard: _StreamGuard) -> ChatGenerationChunk:
-        self._add_cost(member, guard.usage)
+    def succeeded(self, scope: AttemptScope) -> ChatGenerationChunk:
+        guard = scope.guard
+        assert guard is not None
         meta = self.call.succeeded(
-            member, self.usage, streamed=True, ttft_ms=guard.ttft_ms, finish_reason=guard.finish_reason,
-            resumed={"from": self.origin.name, "after_chars": self.origin_chars, "by": member.name},
+            scope,
+            add_usage(self.usage, guard.usage) if guard.usage else self.usage,
+            streamed=True,
+            ttft_ms=guard.ttft_ms,
+            finish_reason=guard.finish_reason,
+            resumed={"from": self.origin.name, "after_chars": self.origin_chars},
+            extra_cost=self.cost,
         )
-        if self.costs:
-            meta["cost_usd"] = round(sum(self.costs), 8)
         return guard.closing_chunk(meta)
 
     def give_up(self) -> StreamInterruptedError:
@@ -147,35 +155,31 @@ async def acontinue_stream(
     sent: SentText,
     cut: StreamInterruptedError,
     open_stream: AsyncOpenStream,
-    guard_factory: GuardFactory,
 ) -> AsyncIterator[ChatGenerationChunk]:
     """Continue the cut stream; raises `cut` itself when nobody can."""
     state = _Continuation(call, messages, sent, cut)
-    state._add_cost(state.origin, cut.usage)
-    while not call.deadline.expired and (candidates := state.candidates()):
-        member = candidates[0]
-        prefill, joiner, kwargs = state.begin(member)
-        guard = guard_factory(member)
+    while (member := state.next_member()) is not None:
+        scope, prefill, joiner, kwargs = state.begin(member)
+        guard = scope.guard
+        assert guard is not None
         inner = open_stream(member, prefill, kwargs)
         try:
             while True:
                 try:
-                    async with asyncio.timeout(call.chunk_wait(guard)):
+                    async with asyncio.timeout(call.chunk_wait(scope)):
                         chunk = await anext(inner)
                 except StopAsyncIteration:
                     break
                 except TimeoutError as timeout:
-                    raise call.wait_error(member, guard) from timeout
+                    raise call.wait_error(scope) from timeout
                 for out in guard.admit(chunk):
-                    piece = _joined(out, joiner, sent)
-                    if piece is not None:
+                    if (piece := _joined(out, joiner, sent)) is not None:
                         yield piece
             for out in guard.finish():
-                piece = _joined(out, joiner, sent)
-                if piece is not None:
+                if (piece := _joined(out, joiner, sent)) is not None:
                     yield piece
         except BaseException as exc:
-            if not state.failed(member, guard, exc):
+            if not state.failed(scope, exc):
                 raise
             continue
         finally:
@@ -183,7 +187,7 @@ async def acontinue_stream(
             if close is not None:
                 with contextlib.suppress(Exception):  # the connection goes away either way
                     await close()
-        yield state.succeeded(member, guard)
+        yield state.succeeded(scope)
         return
     raise state.give_up()
 
@@ -194,30 +198,26 @@ def continue_stream(
     sent: SentText,
     cut: StreamInterruptedError,
     open_stream: OpenStream,
-    guard_factory: GuardFactory,
 ) -> Iterator[ChatGenerationChunk]:
     """The sync form of `acontinue_stream` (the time limit checked between chunks)."""
     state = _Continuation(call, messages, sent, cut)
-    state._add_cost(state.origin, cut.usage)
-    while not call.deadline.expired and (candidates := state.candidates()):
-        member = candidates[0]
-        prefill, joiner, kwargs = state.begin(member)
-        guard = guard_factory(member)
+    while (member := state.next_member()) is not None:
+        scope, prefill, joiner, kwargs = state.begin(member)
+        guard = scope.guard
+        assert guard is not None
         inner = open_stream(member, prefill, kwargs)
         try:
             for chunk in inner:
-                if call.deadline.expired:
-                    raise TimeoutError("call deadline reached during the continuation")
+                if scope.expired:
+                    raise TimeoutError("attempt time limit reached during the continuation")
                 for out in guard.admit(chunk):
-                    piece = _joined(out, joiner, sent)
-                    if piece is not None:
+                    if (piece := _joined(out, joiner, sent)) is not None:
                         yield piece
             for out in guard.finish():
-                piece = _joined(out, joiner, sent)
-                if piece is not None:
+                if (piece := _joined(out, joiner, sent)) is not None:
                     yield piece
         except BaseException as exc:
-            if not state.failed(member, guard, exc):
+            if not state.failed(scope, exc):
                 raise
             continue
         finally:
@@ -225,7 +225,7 @@ def continue_stream(
             if close is not None:
                 with contextlib.suppress(Exception):
                     close()
-        yield state.succeeded(member, guard)
+        yield state.succeeded(scope)
         return
     raise state.give_up()
 

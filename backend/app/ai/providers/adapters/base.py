@@ -1,9 +1,11 @@
 """What a provider module contributes, and a provider ready to serve calls.
 
 `ProviderAdapter` is the abstract base the brief asks for: one subclass per provider
-knows how to build its LangChain chat model from settings, how to read its SDK's
-errors, and how to tell that its stream really finished. The call loop in `hybrid.py`
-only ever talks to these two small types, so adding a provider never touches it.
+declares the settings it reads (`ProviderSettings`), knows how to build its LangChain
+chat model from them (`ProviderConfig`, read from the settings by `assembly.py`, so no
+adapter imports `app.core`), how to read its SDK's errors, and how to tell that its
+stream really finished. The engine only ever talks to these small types, so adding a
+provider never touches it.
 """
 
 from __future__ import annotations
@@ -13,14 +15,41 @@ import threading
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableSequence
+from pydantic import SecretStr
 
-from app.ai.providers.classification import Classification
-from app.core.config import Settings
+from app.ai.providers.policies.classification import Classification
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSettings:
+    """The names of the settings (environment variables) one provider reads."""
+
+    api_key: str
+    model: str
+    base_url: str
+
+    @property
+    def names(self) -> tuple[str, str, str]:
+        return (self.api_key, self.model, self.base_url)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfig:
+    """The values a provider is built from (read from the settings by `assembly.py`)."""
+
+    model: str
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    temperature: float | None = None
+    timeout: float = 60.0
+    context_window: int | None = None
+    """Declared window (an `AI_OPENAI_COMPATIBLE` entry may give one); None: look it up."""
 
 
 class ProviderAdapter(ABC):
@@ -28,22 +57,27 @@ class ProviderAdapter(ABC):
 
     #: Registry name, as written in `AI_PROVIDER` / `AI_FALLBACK_PROVIDER`.
     name: ClassVar[str]
+    #: The settings this provider reads.
+    settings: ClassVar[ProviderSettings]
     #: Settings that must be set for the provider to be usable.
     required_settings: ClassVar[tuple[str, ...]]
     #: Keys in a stream chunk's metadata whose presence proves the answer is complete.
     terminal_metadata_keys: ClassVar[tuple[str, ...]] = ("finish_reason",)
+    #: The provider type reported by status endpoints (an instance name's type may differ).
+    type_name: ClassVar[str | None] = None
     #: The call keyword of the integration that sets the output limit.
     output_limit_kwarg: ClassVar[str] = "max_tokens"
 
-    def is_configured(self, settings: Settings) -> bool:
-        return all(getattr(settings, name, None) for name in self.required_settings)
+    @property
+    def kind(self) -> str:
+        return self.type_name or self.name
+
+    def is_configured(self, config: ProviderConfig) -> bool:
+        """True when the provider can serve calls with `config` (it has a key)."""
+        return config.api_key is not None and bool(config.api_key.get_secret_value())
 
     @abstractmethod
-    def model_name(self, settings: Settings) -> str:
-        """The model this provider serves with these settings."""
-
-    @abstractmethod
-    def build(self, settings: Settings) -> BaseChatModel:
+    def build(self, config: ProviderConfig) -> BaseChatModel:
         """The LangChain chat model for this provider, with SDK retries switched off."""
 
     @abstractmethod

@@ -18,7 +18,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from app.ai.providers.base import Member
+from app.ai.providers.adapters.base import Member
 from app.ai.providers.errors import ContentFilteredError
 
 #: Endings that mean "the output limit cut the answer".

@@ -12,8 +12,7 @@ from typing import Any, Protocol
 
 from langchain_core.messages import BaseMessage
 
-from app.ai.providers.base import Member
-from app.core.config import Settings
+from app.ai.providers.adapters.base import Member
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +49,3 @@ class PriorityStrategy:
 
     def order(self, members: Sequence[Member], context: CallContext) -> list[Member]:
         return list(members)
-
-
-def build_strategy(settings: Settings) -> RoutingStrategy:
-    """The routing strategy `AI_ROUTING_STRATEGY` names (see `strategies.py`)."""
-    from app.ai.providers.strategies import make_strategy
-
-    return make_strategy(settings)

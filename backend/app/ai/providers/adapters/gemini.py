@@ -37,10 +37,8 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_google_genai import ChatGoogleGenerativeAI
 
-from app.ai.providers.base import ProviderAdapter
-from app.ai.providers.classification import Classification, ErrorClass
-from app.ai.providers.registry import register
-from app.core.config import Settings
+from app.ai.providers.adapters.base import ProviderAdapter, ProviderConfig, ProviderSettings
+from app.ai.providers.policies.classification import Classification, ErrorClass
 
 #: Candidate finish reasons that mean "the answer was withheld", not "the answer ended".
 BLOCKED_FINISH_REASONS = frozenset(
@@ -237,20 +235,18 @@ class GeminiAdapter(ProviderAdapter):
     """Gemini's SDK errors and stream marker (`finish_reason` on the last chunk)."""
 
     name = "gemini"
+    settings = ProviderSettings("GEMINI_API_KEY", "GEMINI_MODEL", "GEMINI_BASE_URL")
     required_settings = ("GEMINI_API_KEY",)
     terminal_metadata_keys = ("finish_reason",)
     output_limit_kwarg = "max_output_tokens"
 
-    def model_name(self, settings: Settings) -> str:
-        return str(settings.GEMINI_MODEL)
-
-    def build(self, settings: Settings) -> BaseChatModel:
+    def build(self, config: ProviderConfig) -> BaseChatModel:
         return GeminiChatModel(  # type: ignore[call-arg]
-            model=settings.GEMINI_MODEL,
-            api_key=settings.GEMINI_API_KEY,
-            base_url=settings.GEMINI_BASE_URL,
-            temperature=settings.AI_TEMPERATURE,
-            timeout=settings.AI_REQUEST_TIMEOUT,
+            model=config.model,
+            api_key=config.api_key,
+            base_url=config.base_url,
+            temperature=config.temperature,
+            timeout=config.timeout,
             max_retries=0,  # one retry loop only: ours (the SDK treats 0 as one attempt)
         )
 
@@ -263,4 +259,4 @@ class GeminiAdapter(ProviderAdapter):
         return name not in NO_PREFILL_MODELS
 
 
-ADAPTER = register(GeminiAdapter())
+ADAPTER = GeminiAdapter()

@@ -8,10 +8,8 @@ import anthropic
 from langchain_anthropic import ChatAnthropic
 from langchain_core.language_models import BaseChatModel
 
-from app.ai.providers.base import ProviderAdapter
-from app.ai.providers.classification import Classification, ErrorClass
-from app.ai.providers.registry import register
-from app.core.config import Settings
+from app.ai.providers.adapters.base import ProviderAdapter, ProviderConfig, ProviderSettings
+from app.ai.providers.policies.classification import Classification, ErrorClass
 
 #: `claude-<family>-<major>[-<minor>]`, e.g. claude-sonnet-4-5-20250929, claude-opus-4-6.
 _VERSION = re.compile(r"claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?![\d])")
@@ -36,19 +34,17 @@ class AnthropicAdapter(ProviderAdapter):
     """Anthropic's SDK errors and stream markers (`stop_reason` from `message_delta`)."""
 
     name = "anthropic"
+    settings = ProviderSettings("ANTHROPIC_API_KEY", "ANTHROPIC_MODEL", "ANTHROPIC_BASE_URL")
     required_settings = ("ANTHROPIC_API_KEY",)
     terminal_metadata_keys = ("stop_reason",)
 
-    def model_name(self, settings: Settings) -> str:
-        return settings.ANTHROPIC_MODEL
-
-    def build(self, settings: Settings) -> BaseChatModel:
+    def build(self, config: ProviderConfig) -> BaseChatModel:
         return ChatAnthropic(  # type: ignore[call-arg,arg-type]
-            model=settings.ANTHROPIC_MODEL,
-            api_key=settings.ANTHROPIC_API_KEY,  # type: ignore[arg-type]
-            base_url=settings.ANTHROPIC_BASE_URL,
-            temperature=settings.AI_TEMPERATURE,
-            timeout=settings.AI_REQUEST_TIMEOUT,
+            model=config.model,
+            api_key=config.api_key,  # type: ignore[arg-type]
+            base_url=config.base_url,
+            temperature=config.temperature,
+            timeout=config.timeout,
             max_retries=0,  # one retry loop only: ours
             stream_usage=True,
         )
@@ -76,4 +72,4 @@ class AnthropicAdapter(ProviderAdapter):
         return None
 
 
-ADAPTER = register(AnthropicAdapter())
+ADAPTER = AnthropicAdapter()

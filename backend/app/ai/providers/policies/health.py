@@ -14,8 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from app.ai.providers.attempts import Attempt
-from app.core.config import Settings
+from app.ai.providers.records import Attempt
 
 
 class ProviderHealth(Protocol):
@@ -90,13 +89,3 @@ def tolerates_blip(health: ProviderHealth, provider: str) -> bool:
         return False
     circuit_state = getattr(health, "circuit_state", None)
     return circuit_state is None or circuit_state(provider) == "closed"
-
-
-def build_health(settings: Settings, stats: HealthStats) -> ProviderHealth:
-    """The health policy the settings ask for: circuit breakers (issue 4) over `stats`,
-    or plain statistics when `AI_CIRCUIT_ENABLED` is false."""
-    if not getattr(settings, "AI_CIRCUIT_ENABLED", False):
-        return stats
-    from app.ai.providers.circuit import build_circuit_breaker, register  # circuit imports us
-
-    return register(build_circuit_breaker(settings, stats))

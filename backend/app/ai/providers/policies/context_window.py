@@ -22,9 +22,8 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from app.ai.providers.base import Member
-from app.ai.providers.routing import CallContext
-from app.core.config import Settings
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.policies.routing import CallContext
 
 CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD_TOKENS = 4
@@ -101,19 +100,9 @@ def _content_chars(content: Any) -> int:
     return 0
 
 
-_TOOLS_CHARS: dict[int, tuple[Any, int]] = {}
-
-
-def _tools_chars(tools: Any) -> int:
-    """Serialised size of bound tools, memoised: the same bound list recurs every call."""
-    hit = _TOOLS_CHARS.get(id(tools))
-    if hit is not None and hit[0] is tools:
-        return hit[1]
-    size = len(json.dumps(tools, default=str))
-    if len(_TOOLS_CHARS) > 256:
-        _TOOLS_CHARS.clear()
-    _TOOLS_CHARS[id(tools)] = (tools, size)
-    return size
+def tools_chars(tools: Any) -> int:
+    """Serialised size of bound tools (the gate memoises it per bound list)."""
+    return len(json.dumps(tools, default=str))
 
 
 def _message_chars(messages: Sequence[BaseMessage]) -> int:
@@ -126,12 +115,16 @@ def _message_chars(messages: Sequence[BaseMessage]) -> int:
 
 
 def estimate_tokens(
-    messages: Sequence[BaseMessage], tools: Any = None, *, message_chars: int | None = None
+    messages: Sequence[BaseMessage],
+    tools: Any = None,
+    *,
+    message_chars: int | None = None,
+    tools_size: int | None = None,
 ) -> int:
     """Cheap prompt-size estimate: characters / 4, plus per-message and tool overhead."""
     chars = _message_chars(messages) if message_chars is None else message_chars
     if tools:
-        chars += _tools_chars(tools)
+        chars += tools_chars(tools) if tools_size is None else tools_size
     return (
         math.ceil(chars / CHARS_PER_TOKEN)
         + MESSAGE_OVERHEAD_TOKENS * len(messages)
@@ -146,25 +139,25 @@ def _output_reserve(member: Member) -> int:
     return DEFAULT_OUTPUT_RESERVE
 
 
-def configured_windows(settings: Settings) -> dict[str, int | None]:
-    """Window of every provider the settings may route to (None when unknown)."""
-    windows: dict[str, int | None] = {}
-    chain = settings.fallback_providers if settings.AI_FALLBACK_ENABLED else ()
-    for name in dict.fromkeys([settings.AI_PROVIDER, *chain]):
-        endpoint = settings.openai_compatible(name)
-        if endpoint is not None:
-            windows[name] = endpoint.context_window or context_window(endpoint.model)
-        else:
-            windows[name] = context_window(getattr(settings, f"{name.upper()}_MODEL", None))
-    return windows
-
-
 class ContextWindowGate:
     """Skips a provider whose model cannot hold the prompt, when a larger one is configured."""
 
     def __init__(self, windows: Mapping[str, int | None], output_reserve: int | None = None) -> None:
         self.windows = dict(windows)
         self.output_reserve = output_reserve
+        # Serialised size of each bound tool list (the same list recurs on every call);
+        # the entry keeps its list alive, so an id is never reused while cached.
+        self._tool_sizes: dict[int, tuple[Any, int]] = {}
+
+    def _tools_size(self, tools: Any) -> int:
+        hit = self._tool_sizes.get(id(tools))
+        if hit is not None and hit[0] is tools:
+            return hit[1]
+        size = tools_chars(tools)
+        if len(self._tool_sizes) > 256:
+            self._tool_sizes.clear()
+        self._tool_sizes[id(tools)] = (tools, size)
+        return size
 
     def window_for(self, member: Member) -> int | None:
         if member.name in self.windows:
@@ -180,7 +173,10 @@ class ContextWindowGate:
         if message_chars is None:
             message_chars = context.memo["message_chars"] = _message_chars(context.messages)
         tools = member.kwargs.get("tools")
-        needed = estimate_tokens(context.messages, tools, message_chars=message_chars) + reserve
+        size = self._tools_size(tools) if tools else None
+        needed = reserve + estimate_tokens(
+            context.messages, tools, message_chars=message_chars, tools_size=size
+        )
         if needed <= window:
             return None
         # Only the providers this call could use count: with `fallback=False` the
@@ -192,8 +188,3 @@ class ContextWindowGate:
         if not any(w is None or w > window for w in others):
             return None  # nothing larger is configured: let the provider judge
         return f"context_window: ~{needed} tokens needed > {window} of {member.model_name}"
-
-
-def build_context_window_gate(settings: Settings) -> ContextWindowGate:
-    """The gate for these settings (registered in `gates.build_gates`)."""
-    return ContextWindowGate(configured_windows(settings))
