@@ -4,9 +4,14 @@ Why it exists: the resilience promises (failover, circuit breakers, hedging, the
 deadline) are only worth something if they hold at the HTTP edge; the chaos suite
 drives this endpoint. Provider trouble never surfaces as a bare 500:
 * every provider failed -> 503 with `Retry-After` and a typed JSON error body;
-* a stream that fails after content -> an SSE `error` event with a typed error
-  (never a silently truncated answer); a stream that fails before content -> the same
-  503 JSON as a plain call, since nothing has been sent yet.
+* a stream cut after content is continued by the provider layer (prefill); when no
+  provider can continue it, a documented `restart` event follows and then the
+  complete answer from the next provider -- the client drops what it showed; with
+  nobody left, an SSE `error` event with a typed error (never a silently truncated
+  answer); a stream that fails before content -> the same 503 JSON as a plain call;
+* a provider's content-policy refusal -> 422 `content_filtered` with its reason;
+* an answer cut by the output limit is continued (`AI_MAX_CONTINUATIONS`), and what is
+  still cut says `truncated: true` with its `finish_reason`.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
+from app.ai.providers.engine.completion import acomplete
 from app.ai.providers.errors import HybridProviderError, ProviderError, StreamInterruptedError
 from app.ai.providers.factory import get_llm_provider
+from app.api.errors import CONTENT_FILTERED, refusal_of, refused_response
 
 router = APIRouter(prefix="/ai", tags=["ai"])
 
@@ -52,6 +59,17 @@ class CompletionResponse(BaseModel):
     failover: bool
     degraded: bool = False
     attempts: list[dict[str, Any]]
+    truncated: bool = False
+    """The output limit cut the answer (after any continuations)."""
+    finish_reason: str | None = None
+    resumed: bool = False
+    """A stream cut after content was continued on another provider."""
+    resumed_from: str | None = None
+    restarted: bool = False
+    """No provider could continue a cut stream: this answer restarted on the next one."""
+    continuations: int = 0
+    failover_reason: str | None = None
+    skipped: list[dict[str, str]] = Field(default_factory=list)
 
 
 _ROLES: dict[str, type[BaseMessage]] = {
@@ -71,7 +89,10 @@ def _error_body(error: BaseException, kind: str) -> dict[str, Any]:
 
 
 def _unavailable(error: BaseException) -> JSONResponse:
-    """503 + Retry-After: every provider failed (or none could be tried)."""
+    """422 for a content-policy refusal; else 503 + Retry-After: every provider failed."""
+    refused = refused_response(error)
+    if refused is not None:
+        return refused
     hint = error.retry_after if isinstance(error, ProviderError) else None
     retry_after = max(1, math.ceil(hint)) if hint else 1
     return JSONResponse(
@@ -81,13 +102,21 @@ def _unavailable(error: BaseException) -> JSONResponse:
     )
 
 
-def _answer(content: str, meta: dict[str, Any]) -> dict[str, Any]:
+def _answer(content: str, meta: dict[str, Any], *, restarted: bool = False) -> dict[str, Any]:
     return CompletionResponse(
         content=content,
         provider=meta.get("provider", ""),
         model=meta.get("model", ""),
-        failover=bool(meta.get("failover", False)),
+        failover=bool(meta.get("failover", False)) or restarted,
         attempts=list(meta.get("attempts", [])),
+        truncated=bool(meta.get("truncated", False)),
+        finish_reason=meta.get("finish_reason"),
+        resumed=bool(meta.get("resumed", False)),
+        resumed_from=meta.get("resumed_from"),
+        restarted=restarted,
+        continuations=int(meta.get("continuations", 0)),
+        failover_reason=meta.get("failover_reason"),
+        skipped=list(meta.get("skipped", [])),
     ).model_dump()
 
 
@@ -103,13 +132,26 @@ async def complete(request: CompletionRequest, http: Request) -> Any:
     if request.stream:
         return await _stream(model, messages)
     try:
-        answer = await model.ainvoke(messages)
+        answer = await acomplete(model, messages)
     except HybridProviderError as error:
         return _unavailable(error)
     meta = answer.response_metadata.get("hybrid", {})
     return JSONResponse(
         _answer(str(answer.text), meta), headers={"X-AI-Provider": meta.get("provider", "")}
     )
+
+
+def _stream_error(error: BaseException) -> dict[str, str]:
+    """The typed `error` event ending a stream: content_filtered, stream_interrupted, ai_unavailable."""
+    refusal = refusal_of(error)
+    if refusal is not None:
+        body = _error_body(error, CONTENT_FILTERED)
+        body["error"].update(refusal)
+    elif isinstance(error, StreamInterruptedError):
+        body = _error_body(error, "stream_interrupted")
+    else:
+        body = _error_body(error, "ai_unavailable")
+    return {"event": "error", "data": json.dumps(body)}
 
 
 async def _stream(model: Any, messages: list[BaseMessage]) -> Any:
@@ -127,26 +169,39 @@ async def _stream(model: Any, messages: list[BaseMessage]) -> Any:
         return _unavailable(error)
 
     async def events() -> AsyncIterator[dict[str, str]]:
-        parts: list[str] = []
-        meta: dict[str, Any] = {}
-        pending = [first] if first is not None else []
-        try:
-            while True:
-                chunk = pending.pop() if pending else await anext(chunks)
-                meta = chunk.response_metadata.get("hybrid") or meta
-                text = str(chunk.text)
-                if text:
-                    parts.append(text)
-                    yield {"event": "token", "data": json.dumps({"text": text})}
-        except StopAsyncIteration:
-            body = _answer("".join(parts), meta)
-            yield {"event": "done", "data": json.dumps(body)}
-        except StreamInterruptedError as error:
-            yield {"event": "error", "data": json.dumps(_error_body(error, "stream_interrupted"))}
-        except HybridProviderError as error:
-            yield {"event": "error", "data": json.dumps(_error_body(error, "ai_unavailable"))}
-        finally:
-            await chunks.aclose()
+        source, pending, restarted = chunks, [first] if first is not None else [], False
+        while True:
+            parts: list[str] = []
+            meta: dict[str, Any] = {}
+            current = source
+            try:
+                while True:
+                    chunk = pending.pop() if pending else await anext(current)
+                    meta = chunk.response_metadata.get("hybrid") or meta
+                    text = str(chunk.text)
+                    if text:
+                        parts.append(text)
+                        yield {"event": "token", "data": json.dumps({"text": text})}
+            except StopAsyncIteration:
+                body = _answer("".join(parts), meta, restarted=restarted)
+                yield {"event": "done", "data": json.dumps(body)}
+                return
+            except StreamInterruptedError as error:
+                rest = [m for m in model.members if m.name != error.provider]
+                resume = model.policy.stream_resume == "auto"  # off: today's typed error
+                if refusal_of(error) is not None or not rest or restarted or not resume:
+                    yield _stream_error(error)
+                    return
+                # Nobody could continue: the client drops what it showed (documented).
+                shown = len("".join(parts))
+                restart = {"reason": str(error), "provider": error.provider, "shown_chars": shown}
+                yield {"event": "restart", "data": json.dumps(restart)}
+                source, restarted = model.with_members(rest).astream(messages), True
+            except HybridProviderError as error:
+                yield _stream_error(error)
+                return
+            finally:
+                await current.aclose()
 
     provider = (first.response_metadata.get("hybrid") or {}).get("provider", "") if first else ""
     headers = {"X-AI-Provider": provider} if provider else {}
