@@ -183,7 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; configuration errors are reported in one line (exit status 2)."""
+    """Run one command; configuration errors are reported in one line (exit status 2).
+
+    A reader that stops early (`usage --json | head`) closes the pipe: that is not an
+    error of ours, so it ends the command quietly instead of with a BrokenPipeError
+    traceback (the recipe of Python's `signal` documentation).
+    """
     load_command_modules()
     args = build_parser().parse_args(argv)
     try:
@@ -191,7 +196,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    return COMMANDS[args.command].handler(args, settings)
+    try:
+        status = COMMANDS[args.command].handler(args, settings)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a command its reader left
+    return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
+from app.ai.cache import build_response_cache
 from app.ai.providers import build_runtime
 from app.api.errors import install_error_handlers
 from app.api.routes.health import router as health_router
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The app's AI layer: every route's model, health, circuits and budgets come from it.
     app.state.ai_runtime = runtime = build_runtime(settings)
     app.router.add_event_handler("shutdown", runtime.close)
+    app.state.response_cache = build_response_cache(settings)  # None unless AI_RESPONSE_CACHE_ENABLED
     app.include_router(health_router)
     app.include_router(api_router, prefix=settings.API_V1_STR)
     # Operations data: admin keys only (browsers may use HTTP Basic; see app/security/auth.py).

@@ -42,6 +42,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulators.fault_validation import validate_fault_spec
+
 
 @dataclass
 class Fault:
@@ -94,11 +96,11 @@ class Fault:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Fault:
-        """Build a fault from JSON (control endpoint / CLI); unknown keys are an error."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - names
-        if unknown:
-            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+        """Build a fault from JSON (control endpoint / CLI).
+
+        Unknown keys and invalid values raise `FaultSpecError` (see fault_validation.py).
+        """
+        validate_fault_spec(data, {f.name for f in dataclasses.fields(cls)})
         return cls(**dict(data))
 
     def to_dict(self) -> dict[str, Any]:
@@ -250,23 +252,30 @@ class FaultPlan:
         Keys may be combined in one payload.
         """
         keys = set(payload)
-        if keys & {"faults", "default", "chaos"}:
-            if "faults" in payload:
-                self.push(*(Fault.from_dict(item) for item in payload["faults"]))
-            if "default" in payload:
-                raw = payload["default"]
-                self.set_default(None if raw is None else Fault.from_dict(raw))
-            if "chaos" in payload:
-                spec = payload["chaos"]
-                mix_raw = spec.get("mix")
-                mix = (
-                    None
-                    if mix_raw is None
-                    else [(float(weight), Fault.from_dict(item)) for weight, item in mix_raw]
-                )
-                self.chaos(int(spec.get("seed", 0)), mix)
-        else:
+        if not keys & {"faults", "default", "chaos"}:
             self.push(Fault.from_dict(payload))
+            return
+        # Build everything first, so an invalid part applies nothing.
+        queued = [Fault.from_dict(item) for item in payload.get("faults", [])]
+        raw_default = payload.get("default")
+        default = None if raw_default is None else Fault.from_dict(raw_default)
+        chaos: tuple[int, list[tuple[float, Fault]] | None] | None = None
+        if "chaos" in payload:
+            spec = payload["chaos"]
+            mix_raw = spec.get("mix")
+            mix = (
+                None
+                if mix_raw is None
+                else [(float(weight), Fault.from_dict(item)) for weight, item in mix_raw]
+            )
+            seed = int(spec.get("seed", 0))
+            _Chaos(seed, list(DEFAULT_CHAOS_MIX if mix is None else mix))  # checks the weights now
+            chaos = (seed, mix)
+        self.push(*queued)
+        if "default" in payload:
+            self.set_default(default)
+        if chaos is not None:
+            self.chaos(*chaos)
 
     def describe(self) -> dict[str, Any]:
         """Snapshot for ``GET /_emulator/faults``."""

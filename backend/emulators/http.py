@@ -363,12 +363,15 @@ class EmulatorServer:
         if route == ("GET", "faults"):
             return JsonResponse(200, self.faults.describe())
         if route == ("POST", "faults"):
-            if request.json_error is not None or not isinstance(request.json, Mapping):
-                return JsonResponse(400, {"error": {"message": "body must be a JSON object"}})
+            if request.json_error is not None:
+                return JsonResponse(400, {"error": {"message": f"body is not JSON: {request.json_error}"}})
+            if not isinstance(request.json, Mapping):
+                return JsonResponse(422, {"error": {"message": "body must be a JSON object"}})
             try:
                 self.faults.load(request.json)
-            except (TypeError, ValueError, KeyError) as exc:
-                return JsonResponse(400, {"error": {"message": f"invalid fault: {exc}"}})
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                # Nothing was applied when the spec is invalid: a 422 says what to fix.
+                return JsonResponse(422, {"error": {"message": f"invalid fault: {exc}"}})
             return JsonResponse(200, {"ok": True, **self.faults.describe()})
         if route == ("DELETE", "faults"):
             self.faults.clear()

@@ -44,6 +44,13 @@ class ServedFields(BaseModel):
     attempts: list[dict[str, Any]] = Field(default_factory=list, description="Every provider attempt.")
     latency_ms: float | None = None
     degraded_reason: str | None = None
+    cost_usd: float | None = Field(default=None, description="USD at list prices; 0 when `cached`.")
+    usage: dict[str, int] = Field(
+        default_factory=dict,
+        description="Tokens: input_tokens (cached included), output_tokens, cache_read_tokens "
+        "(provider prompt cache, billed at the cached rate), cache_write_tokens.",
+    )
+    cached: bool = Field(default=False, description="True: served from the response cache, no provider call.")
 
 
 def ai_headers(served: ServedBy) -> dict[str, str]:
@@ -52,6 +59,7 @@ def ai_headers(served: ServedBy) -> dict[str, str]:
         "X-AI-Model": served.model,
         "X-AI-Failover": str(served.failover).lower(),
         "X-AI-Degraded": str(served.degraded).lower(),
+        "X-AI-Cached": str(served.cached).lower(),
     }
 
 

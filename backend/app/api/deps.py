@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from app.ai.providers import AIRuntime
 from app.core.config import Settings
+from app.core.request_context import reset_client_id, set_client_id
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -26,3 +28,18 @@ def get_ai_runtime(request: Request) -> AIRuntime:
 
 
 RuntimeDep = Annotated[AIRuntime, Depends(get_ai_runtime)]
+
+
+async def bind_client_id(request: Request) -> AsyncIterator[None]:
+    """Router-level dependency (after `authenticate`): the caller's client id in a
+    contextvar for the request, so the usage ledger records which key got each answer.
+
+    Async on purpose: a sync dependency runs in a worker thread, whose context changes
+    never reach the route.
+    """
+    principal = getattr(request.state, "principal", None)
+    token = set_client_id(getattr(principal, "client_id", None))
+    try:
+        yield
+    finally:
+        reset_client_id(token)

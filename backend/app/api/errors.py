@@ -1,7 +1,9 @@
 """App-wide exception handlers: provider failures and surprises never become bare 500s.
 
-* `ProviderError` (every provider failed, or none is configured) escaping a route ->
-  503 with `Retry-After` (the providers' own hint when they sent one) and a typed body.
+* `ProviderError` (every provider failed) escaping a route -> 503 with `Retry-After`
+  (the providers' own hint when they sent one) and a typed body.
+* `ProviderError` because no provider is configured -> 503 `ai_not_configured`, the
+  settings to set, and no `Retry-After`: retrying cannot help until an operator acts.
 * `StreamInterruptedError` outside a stream -> 502 with a typed body.
 * A provider's content-policy refusal (either of the two above, caused by one) -> 422
   `content_filtered` with the provider's reason: the request was judged, not the
@@ -22,12 +24,19 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from app.ai.providers.errors import ContentFilteredError, ProviderError, StreamInterruptedError, describe
+from app.ai.providers.errors import (
+    ContentFilteredError,
+    ProviderError,
+    ProviderNotConfiguredError,
+    StreamInterruptedError,
+    describe,
+)
 from app.core.request_context import get_request_id
 
 logger = logging.getLogger("app.api")
 
 AI_UNAVAILABLE = "ai_unavailable"
+AI_NOT_CONFIGURED = "ai_not_configured"
 STREAM_INTERRUPTED = "stream_interrupted"
 CONTENT_FILTERED = "content_filtered"
 
@@ -68,8 +77,26 @@ def retry_after_seconds(error: BaseException) -> int:
     return max(1, math.ceil(hint)) if hint else 1
 
 
+def not_configured_cause(error: BaseException) -> ProviderNotConfiguredError | None:
+    """The "no provider has a key" error inside `error`, if that is why the call failed."""
+    if isinstance(error, ProviderNotConfiguredError):
+        return error
+    if isinstance(error, ProviderError):
+        return next((e for e in error.exceptions if isinstance(e, ProviderNotConfiguredError)), None)
+    return None
+
+
 def unavailable_response(error: BaseException) -> JSONResponse:
-    """503 + Retry-After: AI is unavailable and degraded answers are switched off."""
+    """503: AI is unavailable (and degraded answers are off, or the route has none).
+
+    With `Retry-After` when a provider failed; without it, and typed `ai_not_configured`,
+    when no provider is configured at all.
+    """
+    cause = not_configured_cause(error)
+    if cause is not None:
+        body = {"type": AI_NOT_CONFIGURED, "message": str(cause),
+                "missing_settings": list(cause.missing_settings), "attempts": []}
+        return JSONResponse(status_code=503, content={"error": body, "request_id": get_request_id()})
     return JSONResponse(
         status_code=503,
         content=error_body(error, AI_UNAVAILABLE),

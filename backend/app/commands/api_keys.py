@@ -15,7 +15,8 @@ from sqlmodel import Session
 from app.cli import command
 from app.commands.tables import format_table
 from app.core.config import Settings
-from app.security.keys import SCOPES
+from app.models.api_key import ApiKey
+from app.security.keys import Scope
 from app.security.store import create_api_key, list_api_keys, revoke_api_key
 
 
@@ -23,7 +24,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = actions.add_parser("create", help="create a key and print it once")
     create.add_argument("--name", required=True, help="who the key is for (1-100 characters)")
-    create.add_argument("--scope", choices=SCOPES, default="user", help="user (default) or admin")
+    # Plain strings, so argparse's "invalid choice" lists the values, not the enum's reprs.
+    scopes = [scope.value for scope in Scope]
+    create.add_argument(
+        "--scope", choices=scopes, default=Scope.user.value, metavar="{" + ",".join(scopes) + "}",
+        help=f"one of {', '.join(scopes)} (default {Scope.user.value})",
+    )
     actions.add_parser("list", help="list keys (prefix, scope, created, revoked)")
     revoke = actions.add_parser("revoke", help="revoke a key by id (takes effect at once)")
     revoke.add_argument("id", type=int, help="the key's id, from `api-key list`")
@@ -52,6 +58,11 @@ def api_key(args: argparse.Namespace, settings: Settings) -> int:
         if args.action == "create":
             return _create(args, session)
         if args.action == "revoke":
+            already = session.get(ApiKey, args.id)
+            if already is not None and already.revoked_at is not None:  # a second revoke is a mistake
+                print(f"key {already.id} ({already.prefix}…, {already.name!r}) was already revoked at "
+                      f"{already.revoked_at:%Y-%m-%d %H:%M:%S} UTC", file=sys.stderr)
+                return 1
             record = revoke_api_key(session, args.id)
             if record is None:
                 print(f"no key with id {args.id}", file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 import time
 from typing import Any
 
@@ -21,10 +22,23 @@ from app.commands.tables import format_table
 from app.core.config import Settings
 
 PROBE_PROMPT = "Reply with the single word OK."
+#: Statuses by which a provider that *was* reached says it refuses the key.
+KEY_REJECTED_STATUSES = (401, 403)
+KEY_REJECTED = "reached, key rejected"
+DETAIL_CHARS = 160
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, cut at a word and marked with "…" when cut."""
+    return textwrap.shorten(" ".join(text.split()), width=limit, placeholder=" …")
 
 
 def check_provider(name: str, settings: Settings, timeout: float) -> dict[str, Any]:
-    """One provider's row: configured, reachable, latency_ms, model, detail."""
+    """One provider's row: configured, reachable, latency_ms, model, detail.
+
+    `reachable` is True, False, or "reached, key rejected" (a 401/403: the provider
+    answered, so the network is fine and the key is what to fix).
+    """
     adapter = adapter_for(name, settings)
     config = provider_config(name, adapter, settings)
     row: dict[str, Any] = {
@@ -39,9 +53,14 @@ def check_provider(name: str, settings: Settings, timeout: float) -> dict[str, A
     try:
         answer = model.invoke(PROBE_PROMPT, max_tokens=5, timeout=timeout)
     except Exception as exc:
-        row.update(reachable=False, detail=describe(exc)[:160])
+        status = getattr(exc, "status_code", None)
+        if status in KEY_REJECTED_STATUSES:
+            # The provider answered: the network path works, the credentials do not.
+            row.update(reachable=KEY_REJECTED, detail=shorten(describe(exc), DETAIL_CHARS))
+        else:
+            row.update(reachable=False, detail=shorten(describe(exc), DETAIL_CHARS))
     else:
-        row.update(reachable=True, detail=str(answer.content)[:60])
+        row.update(reachable=True, detail=shorten(str(answer.content), 60))
     row["latency_ms"] = round((time.monotonic() - started) * 1000.0, 1)
     return row
 
@@ -55,7 +74,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
-def _yes_no(value: bool | None) -> str:
+def _yes_no(value: bool | str | None) -> str:
+    if isinstance(value, str):
+        return value
     return "-" if value is None else ("yes" if value else "NO")
 
 
@@ -73,4 +94,4 @@ def doctor(args: argparse.Namespace, settings: Settings) -> int:
     configured = [r for r in rows if r["configured"]]
     if not configured:
         return 2
-    return 0 if all(r["reachable"] for r in configured) else 1
+    return 0 if all(r["reachable"] is True for r in configured) else 1

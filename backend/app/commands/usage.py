@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -32,18 +33,38 @@ def _key(row: UsageRecord, grouping: str) -> str:
     return str(value) if value else "(none)"
 
 
+COLUMNS = (
+    "calls", "failed", "failed_attempts", "failovers", "cache_hits", "input_tokens", "output_tokens",
+    "cache_read_tokens", "cache_write_tokens", "cost_usd",
+)
+
+
 def summarise(rows: Iterable[UsageRecord]) -> dict[str, list[dict[str, Any]]]:
-    """{grouping: [{key, calls, failed, failovers, input_tokens, output_tokens, cost_usd}]}."""
-    totals: dict[str, dict[str, dict[str, Any]]] = {g: defaultdict(dict) for g in GROUPINGS}
+    """{grouping: [{key, calls, failed, failed_attempts, failovers, cache_hits, input_tokens,
+    output_tokens, cache_read_tokens, cache_write_tokens, cost_usd}]}.
+
+    `failed` counts calls that got no answer; `failed_attempts` counts attempts of the
+    provider (feature, day) that failed, including those another provider rescued;
+    `cache_hits` are answers served by the response cache (outcome `cached`, no call).
+    """
+    totals: dict[str, dict[str, dict[str, Any]]] = {
+        g: defaultdict(lambda: dict.fromkeys(COLUMNS, 0)) for g in GROUPINGS
+    }
     for row in rows:
         for grouping in GROUPINGS:
             entry = totals[grouping][_key(row, grouping)]
-            entry["calls"] = entry.get("calls", 0) + 1
-            entry["failed"] = entry.get("failed", 0) + int(row.outcome != "ok")
-            entry["failovers"] = entry.get("failovers", 0) + int(row.failover)
-            entry["input_tokens"] = entry.get("input_tokens", 0) + row.input_tokens
-            entry["output_tokens"] = entry.get("output_tokens", 0) + row.output_tokens
-            entry["cost_usd"] = entry.get("cost_usd", 0.0) + row.cost_usd
+            if row.is_failed_attempt:
+                entry["failed_attempts"] += 1
+                continue
+            entry["calls"] += 1
+            entry["failed"] += int(row.outcome not in ("ok", "cached"))
+            entry["failovers"] += int(row.failover)
+            entry["cache_hits"] += int(row.outcome == "cached")
+            entry["input_tokens"] += row.input_tokens
+            entry["output_tokens"] += row.output_tokens
+            entry["cache_read_tokens"] += row.cache_read_tokens
+            entry["cache_write_tokens"] += row.cache_write_tokens
+            entry["cost_usd"] += row.cost_usd
     return {
         grouping: [
             {grouping: key, **{**figures, "cost_usd": round(figures["cost_usd"], 6)}}
@@ -68,7 +89,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 @command("usage", "AI spend by provider, feature and day, from the usage ledger", _arguments)
 def usage(args: argparse.Namespace, settings: Settings) -> int:
     if args.days < 1:
-        print("--days must be 1 or more")
+        print("--days must be 1 or more", file=sys.stderr)
         return 2
     report = summarise(load_rows(settings.DATABASE_URL, args.days))
     if args.json:
@@ -78,6 +99,6 @@ def usage(args: argparse.Namespace, settings: Settings) -> int:
     print(f"AI usage over the last {args.days} days: {total:.6f} USD")
     for grouping in GROUPINGS:
         print(f"\nBy {grouping}:")
-        columns = [grouping, "calls", "failed", "failovers", "input_tokens", "output_tokens", "cost_usd"]
+        columns = [grouping, *COLUMNS]
         print(format_table(columns, [[e[c] for c in columns] for e in report[grouping]]))
     return 0

@@ -22,10 +22,12 @@ from app.models.document import (
     DocumentUpdate,
 )
 from app.models.job import Job, JobCreate, JobRead, JobUpdate
+from app.models.quality import AIFeedback, EvalResult, ResponseCacheEntry
 from app.models.usage import UsageRecord
 
 __all__ = [
     "VERSIONED_TABLES",
+    "AIFeedback",
     "ApiKey",
     "Candidate",
     "CandidateCreate",
@@ -40,6 +42,7 @@ __all__ = [
     "DocumentRead",
     "DocumentUpdate",
     "ErrorResponse",
+    "EvalResult",
     "ImportResult",
     "Job",
     "JobCreate",
@@ -49,6 +52,7 @@ __all__ = [
     "Message",
     "MessageRole",
     "Page",
+    "ResponseCacheEntry",
     "Seniority",
     "UsageRecord",
     "normalise_skills",

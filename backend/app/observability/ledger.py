@@ -13,16 +13,16 @@ import atexit
 import logging
 import queue
 import threading
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Engine
 
+from app.ai.providers.policies.pricing import token_counts
 from app.ai.providers.records import CallRecord
-from app.core.request_context import get_request_id
-from app.models.usage import UsageRecord
+from app.core.request_context import get_client_id, get_request_id
+from app.models.usage import ATTEMPT_OUTCOME_PREFIX, UsageRecord
 
 logger = logging.getLogger("app.observability.ledger")
 _TABLE: Table = UsageRecord.__table__  # type: ignore[attr-defined]
@@ -30,16 +30,16 @@ _TABLE: Table = UsageRecord.__table__  # type: ignore[attr-defined]
 
 def row_for(record: CallRecord, now: datetime | None = None) -> dict[str, Any]:
     """The ledger row of one call."""
-    usage: Mapping[str, Any] = record.usage or {}
+    usage = record.usage
     request_id = record.metadata.get("request_id") or get_request_id()
+    client_id = record.metadata.get("client_id") or get_client_id()
     feature = record.metadata.get("feature")
     return {
         "created_at": now or datetime.now(UTC),
         "feature": str(feature)[:64] if feature else None,
         "provider": record.provider,
         "model": record.model,
-        "input_tokens": int(usage.get("input_tokens") or 0),
-        "output_tokens": int(usage.get("output_tokens") or 0),
+        **token_counts(usage),
         "cost_usd": float(record.cost_usd or 0.0),
         "latency_ms": float(record.latency_ms),
         "outcome": record.outcome,
@@ -47,7 +47,31 @@ def row_for(record: CallRecord, now: datetime | None = None) -> dict[str, Any]:
         "strategy": record.strategy,
         "arm": record.arm,
         "request_id": str(request_id)[:64] if request_id else None,
+        "client_id": str(client_id)[:64] if client_id else None,
     }
+
+
+def rows_for(record: CallRecord, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The rows of one call: one per failed attempt (see app/models/usage.py), then the call's."""
+    call = row_for(record, now)
+    failed = [
+        {
+            **call,
+            "provider": attempt.provider,
+            "model": attempt.model,
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "cache_read_tokens": 0,
+            "cache_write_tokens": 0,
+            "cost_usd": 0.0,
+            "latency_ms": float(attempt.latency_ms),
+            "outcome": (ATTEMPT_OUTCOME_PREFIX + attempt.outcome)[:32],
+            "failover": False,
+        }
+        for attempt in record.attempts
+        if not attempt.ok
+    ]
+    return [*failed, call]
 
 
 class UsageLedger:
@@ -77,7 +101,8 @@ class UsageLedger:
         if self._queue.qsize() + len(self._retry) >= self.max_pending:
             self.dropped += 1  # the database has been down for very long; keep memory bounded
             return
-        self._queue.put_nowait(row_for(record))
+        for row in rows_for(record):
+            self._queue.put_nowait(row)
         if self._queue.qsize() >= self.batch_size:
             self._wake.set()
 

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from app.ai.providers.policies.pricing import token_counts
 from app.ai.providers.records import CallRecord
 
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120)
@@ -79,11 +80,10 @@ class MetricsObserver:
             self.skips.labels(skipped.get("provider", "?"), skipped.get("reason", "?").split(":")[0]).inc()
         if record.ttft_ms is not None:
             self.ttft.labels(provider).observe(record.ttft_ms / 1000.0)
-        usage = record.usage or {}
-        for direction in ("input", "output"):
-            count = usage.get(f"{direction}_tokens")
-            if count:
-                self.tokens.labels(provider, record.model or "none", direction).inc(count)
+        for direction, count in token_counts(record.usage).items():
+            if count:  # input (cached included), output, cache_read, cache_write
+                kind = direction.removesuffix("_tokens")
+                self.tokens.labels(provider, record.model or "none", kind).inc(count)
         if record.cost_usd:
             self.cost.labels(provider, record.model or "none").inc(record.cost_usd)
 

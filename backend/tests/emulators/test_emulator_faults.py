@@ -128,8 +128,9 @@ def test_control_endpoints(openai_emulator: RunningEmulator) -> None:
         assert recorded["requests"][-1]["fault"] is None
         http.delete(f"{root}/requests")
         assert http.get(f"{root}/requests").json() == {"count": 0, "requests": []}
-        assert http.post(f"{root}/faults", json={"nope": True}).status_code == 400
-        assert http.post(f"{root}/faults", content=b"[1]").status_code == 400
+        assert http.post(f"{root}/faults", json={"nope": True}).status_code == 422
+        assert http.post(f"{root}/faults", content=b"[1]").status_code == 422
+        assert http.post(f"{root}/faults", content=b"{not json").status_code == 400
         http.post(f"{root}/faults", json={"chaos": {"seed": 1, "mix": [[1.0, {"status": 502}]]}})
         assert outcome(openai_emulator) == "502"
         assert http.post(f"{root}/reset").json() == {"ok": True}
@@ -202,3 +203,47 @@ def test_garbage_http_gets_400(openai_emulator: RunningEmulator) -> None:
         sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
         data = sock.recv(4096)
     assert data.startswith(b"HTTP/1.1 400")
+
+
+# ------------------------------------------------------- fault spec validation
+@pytest.mark.parametrize(
+    ("spec", "named"),
+    [
+        ({"status": "abc"}, "status must be an HTTP error status"),
+        ({"status": 200}, "status must be an HTTP error status"),
+        ({"status": 503.5}, "status must be an HTTP error status"),
+        ({"status": True}, "status must be an HTTP error status"),
+        ({"status": 500, "times": -3}, "times must be an integer >= 1"),
+        ({"status": 500, "times": 0}, "times must be an integer >= 1"),
+        ({"delay": -1}, "delay must be a number >= 0"),
+        ({"hang": "yes"}, "hang must be true or false"),
+        ({"status": 500, "probability": 2}, "probability must be a number from 0 to 1"),
+        ({"cut_after": -1}, "cut_after must be an integer >= 0"),
+        ({"faults": [{"status": 500}, {"status": "x"}]}, "status must be an HTTP error status"),
+        ({"default": {"status": 500, "times": -1}}, "times must be an integer >= 1"),
+    ],
+)
+def test_invalid_fault_specs_get_a_clear_422_and_change_nothing(
+    openai_emulator: RunningEmulator, spec: dict[str, Any], named: str
+) -> None:
+    root = f"{openai_emulator.root_url}/_emulator"
+    with httpx2.Client(timeout=5) as http:
+        response = http.post(f"{root}/faults", json=spec)
+        assert response.status_code == 422
+        assert named in response.json()["error"]["message"]
+        assert http.get(f"{root}/faults").json() == {"queue": [], "default": None, "chaos": None}
+    assert outcome(openai_emulator) == "ok"  # the emulator still answers
+
+
+def test_every_problem_of_a_spec_is_reported_at_once() -> None:
+    with pytest.raises(ValueError) as caught:
+        Fault.from_dict({"status": "abc", "times": -3, "colour": "red"})
+    message = str(caught.value)
+    assert "status must be" in message and "times must be" in message and "'colour'" in message
+
+
+def test_valid_specs_still_load() -> None:
+    plan = FaultPlan()
+    plan.load({"status": 429, "retry_after": 2, "times": 1})
+    plan.load({"faults": [{"error_type": "overloaded_error"}], "default": {"delay": 0.1, "times": None}})
+    assert plan.pending == 2

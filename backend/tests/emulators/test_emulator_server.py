@@ -99,3 +99,35 @@ def test_gemini_emulator_runs_as_its_own_process() -> None:
         assert proc.control("GET", "health")
         assert proc.request_count == 0
     assert proc.process.poll() is not None
+
+
+def _emulator_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(BACKEND)}
+    return subprocess.run(
+        [sys.executable, "-m", "emulators", *args], cwd=BACKEND, env=env, capture_output=True,
+        text=True, timeout=30,
+    )
+
+
+def test_cli_help_is_plain_text() -> None:
+    completed = _emulator_cli("--help")
+    assert completed.returncode == 0
+    assert "--provider" in completed.stdout and "EMULATOR <provider> <base_url>" in completed.stdout
+    for markup in ("``", ":func:", ":class:", ":meth:"):
+        assert markup not in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--fault", "{bad json"), "--fault/--chaos-mix is not valid JSON"),
+        (("--fault", '{"status": "abc"}'), "invalid fault: status must be an HTTP error status"),
+        (("--fault", "[1, 2]"), "--fault must be a JSON object"),
+        (("--provider", "both", "--port", "9000"), "with --provider both use --openai-port"),
+    ],
+)
+def test_cli_usage_errors_are_one_clear_line(args: tuple[str, ...], message: str) -> None:
+    completed = _emulator_cli(*args)
+    assert completed.returncode == 2
+    assert message in completed.stderr
+    assert "Traceback" not in completed.stderr

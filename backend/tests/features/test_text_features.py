@@ -107,7 +107,7 @@ def test_cover_letter_degraded_503_and_404(make_client: Callable[..., TestClient
     assert body["degraded"] is True and body["letter"].startswith("Dear Hiring Manager")
     off = make_client(keys=False, AI_DEGRADED_MODE=False)
     response = off.post("/api/v1/cover-letters", json={**LETTER, "stream": True})
-    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert response.status_code == 503 and response.json()["error"]["type"] == "ai_not_configured"
     assert off.post("/api/v1/cover-letters", json={**LETTER, "job_id": 999999}).status_code == 404
     assert off.post("/api/v1/cover-letters", json={**LETTER, "tone": "rude"}).status_code == 422
 
@@ -169,7 +169,8 @@ def test_assistant_degraded_503_and_errors(make_client: Callable[..., TestClient
     assert client.post("/api/v1/assistant/conversations/nope/messages", json={"content": "hi"}).status_code == 404
     off = make_client(keys=False, AI_DEGRADED_MODE=False)
     response = off.post(url, json={"content": "hi", "stream": True})
-    assert response.status_code == 503 and "Retry-After" in response.headers
+    assert response.status_code == 503 and "Retry-After" not in response.headers  # no key: retrying cannot help
+    assert response.json()["error"]["type"] == "ai_not_configured"
 
 
 def test_invalid_tool_arguments_are_not_run(demo_sqlite_url: str) -> None:

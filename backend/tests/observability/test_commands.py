@@ -48,7 +48,7 @@ def test_doctor_fails_when_a_configured_provider_does_not_answer(
     out = capsys.readouterr().out
     assert code == 1
     anthropic = next(line for line in out.splitlines() if line.startswith("anthropic"))
-    assert anthropic.split()[:3] == ["anthropic", "yes", "NO"] and "401" in anthropic
+    assert anthropic.split()[:5] == ["anthropic", "yes", "reached,", "key", "rejected"] and "401" in anthropic
 
 
 def test_doctor_without_any_key_says_what_to_set(clean_env: None, capsys: pytest.CaptureFixture[str]) -> None:

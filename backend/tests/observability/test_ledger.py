@@ -47,12 +47,16 @@ def test_calls_are_written_in_the_background(
         model.invoke("rank these tokens=30", config={"metadata": metadata})
         openai_emulator.faults.push(Fault(status=500, times=1))
         model.invoke("hello", config={"metadata": {"feature": "chat"}})
-        assert ledger.pending <= 2  # the call returned without waiting for the database
-        rows = _wait_for_rows(ledger_db_url, 2)
+        assert ledger.pending <= 3  # the calls returned without waiting for the database (3 rows)
+        rows = _wait_for_rows(ledger_db_url, 3)
     finally:
         runtime.remove_observer(ledger)
         ledger.close()
-    first, second = rows
+    first, failed_attempt, second = rows
+    assert (failed_attempt.provider, failed_attempt.outcome, failed_attempt.feature) == (
+        "openai", "attempt:transient", "chat"
+    )
+    assert failed_attempt.cost_usd == 0 and failed_attempt.is_failed_attempt
     assert (first.feature, first.provider, first.model, first.outcome) == ("matching", "openai", "gpt-4o", "ok")
     assert first.request_id == "req-123" and first.failover is False
     assert first.input_tokens > 0 and first.output_tokens >= 30 and first.cost_usd > 0

@@ -28,7 +28,10 @@ def _messages(emulator: RunningEmulator) -> list[dict[str, Any]]:
 
 def _text(message: dict[str, Any]) -> str:
     content = message["content"]
-    return content if isinstance(content, str) else json.dumps(content)
+    if isinstance(content, str):
+        return content
+    # Stable-part-first prompts (issue 15) send text blocks: read them as the model does.
+    return "\n".join(b["text"] if b.get("type") == "text" else json.dumps(b) for b in content)
 
 
 def test_a_retrieved_document_is_delimited_data_in_the_qa_prompt(

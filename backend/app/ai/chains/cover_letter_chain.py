@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, SystemMessage
 from sqlmodel import Session
 
 from app.ai.chains.recommendation_chain import candidate_summary, job_summary
-from app.ai.chains.served import DATA_RULE, ServedBy, run_config
+from app.ai.chains.served import DATA_RULE, ServedBy, run_config, stable_first
 from app.ai.providers import AIRuntime, build_runtime
 from app.ai.providers.errors import ProviderError
 from app.core.config import Settings
@@ -55,8 +55,14 @@ class LetterPiece:
 
 
 def template_letter(candidate: CandidateRead, job: JobRead, tone: Tone, length: Length) -> str:
-    """The deterministic letter used when no provider can write one."""
-    matched = [s for s in job.required_skills if s in set(candidate.skills)]
+    """The deterministic letter used when no provider can write one.
+
+    Written in the first person from the profile's structured fields only. The résumé
+    text is not pasted in: résumés are usually third-person ("Ada is a backend
+    engineer..."), and only a model can turn one into the candidate's own voice.
+    """
+    have = set(candidate.skills)
+    matched = [s for s in job.required_skills if s in have]
     skills = ", ".join(matched or candidate.skills[:4]) or "the skills this role needs"
     paragraphs = [
         "Dear Hiring Manager,",
@@ -64,10 +70,33 @@ def template_letter(candidate: CandidateRead, job: JobRead, tone: Tone, length: 
         f"With {candidate.years_experience} years of experience as {candidate.headline or 'a professional'}, "
         f"I bring {skills}.",
     ]
-    if length is not Length.short and candidate.resume_text:
-        paragraphs.append(candidate.resume_text[: WORDS[length] * 3].strip())
+    if length is not Length.short:
+        paragraphs.append(_fit_paragraph(candidate, job, matched))
+    if length is Length.long:
+        paragraphs.append(_where_paragraph(candidate, job))
     paragraphs += ["I would welcome the chance to discuss how I can help.", f"Sincerely,\n{candidate.name}"]
     return "\n\n".join(paragraphs)
+
+
+def _fit_paragraph(candidate: CandidateRead, job: JobRead, matched: list[str]) -> str:
+    others = [s for s in candidate.skills if s not in matched][:4]
+    missing = [s for s in job.required_skills if s not in set(candidate.skills)][:3]
+    sentences = []
+    if matched:
+        sentences.append(f"Your listing asks for {', '.join(matched)}, which I use in my daily work.")
+    if others:
+        sentences.append(f"I also work with {', '.join(others)}.")
+    if missing:
+        sentences.append(f"I am keen to deepen my experience with {', '.join(missing)} in this role.")
+    return " ".join(sentences) or f"I am confident my experience fits the {job.title} role."
+
+
+def _where_paragraph(candidate: CandidateRead, job: JobRead) -> str:
+    if candidate.remote_only:
+        return "I am looking for a remote role."
+    if candidate.desired_locations:
+        return f"I am looking to work in {', '.join(candidate.desired_locations[:3])}."
+    return f"I would be glad to contribute to {job.company} wherever the team needs me."
 
 
 class CoverLetterChain:
@@ -90,10 +119,14 @@ class CoverLetterChain:
     ) -> list[BaseMessage]:
         return [
             SystemMessage(
-                f"Write a {tone.value} cover letter of about {WORDS[length]} words for the candidate "
-                f"applying to the job. Plain text, no placeholders.\n{DATA_RULE}"
+                "Write a cover letter for the candidate applying to the job, in the tone and "
+                f"length asked at the end. Plain text, no placeholders.\n{DATA_RULE}"
             ),
-            HumanMessage(f"Candidate:\n{candidate_summary(candidate)}\n\nJob:\n{job_summary(job)}"),
+            stable_first(
+                f"Candidate:\n{candidate_summary(candidate)}",
+                f"Job:\n{job_summary(job)}",
+                variable=f"Tone: {tone.value}. Length: about {WORDS[length]} words.",
+            ),
         ]
 
     async def astream(

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy.orm import Session
 from sqlmodel import Session as ModelSession
 
-from app.ai.chains.served import DATA_RULE, ServedBy, run_config
+from app.ai.chains.served import DATA_RULE, ServedBy, run_config, stable_first
 from app.ai.providers import AIRuntime, build_runtime
 from app.ai.providers.engine.chat_model import HybridChatModel
 from app.ai.providers.engine.structured import StructuredOutputs
@@ -74,6 +74,8 @@ class RankedItem(Generic[ItemT]):
 class Ranking(Generic[ItemT]):
     items: list[RankedItem[ItemT]]
     served: ServedBy
+    complete: bool = True
+    """False when the model's answer did not parse (the local order filled it in)."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,10 @@ async def rank_with_model(
         return Ranking([], ServedBy.local())
     messages: list[BaseMessage] = [
         SystemMessage(f"{instructions}\n{DATA_RULE}"),
-        HumanMessage(subject + "\n\nShortlist:\n" + "\n".join(e.summary for e in shortlist)),
+        stable_first(
+            subject, "Shortlist:\n" + "\n".join(e.summary for e in shortlist),
+            variable=f"Rank these {len(shortlist)} shortlisted items; return at most {n}.",
+        ),
     ]
     structured = structured_outputs.get(model, schema)
     try:
@@ -200,7 +205,9 @@ async def rank_with_model(
         if not ServedBy.may_degrade(error, degraded_mode):
             raise
         return Ranking([local_item(e) for e in shortlist[:n]], ServedBy.degraded_by(error))
-    return Ranking(merge(shortlist, answer.get("parsed"), id_field, n), ServedBy.from_message(answer["raw"]))
+    parsed = answer.get("parsed")
+    served = ServedBy.from_message(answer["raw"])
+    return Ranking(merge(shortlist, parsed, id_field, n), served, complete=parsed is not None)
 
 
 class RankingChain(Generic[ItemT]):

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 
-from app.ai.providers.errors import ProviderError, describe
+from app.ai.providers.errors import ProviderError, ProviderNotConfiguredError
 from app.core.request_context import get_request_id
 
 #: `provider`/`model` of an answer no model produced (degraded, or "I don't know").
@@ -35,6 +35,12 @@ class ServedBy:
     latency_ms: float | None = None
     reason: str | None = None
     """Why the answer is degraded (secret-free), else None."""
+    cost_usd: float | None = None
+    """What the answer cost at list prices (0 when served from the response cache)."""
+    usage: dict[str, int] = field(default_factory=dict)
+    """Tokens: input (cached included), output, cache_read, cache_write."""
+    cached: bool = False
+    """True when the answer came from the response cache (no provider call)."""
     truncated: bool = False
     """The output limit cut the answer (and no continuation completed it)."""
     finish_reason: str | None = None
@@ -54,6 +60,8 @@ class ServedBy:
             failover=bool(meta.get("failover", False)),
             attempts=list(meta.get("attempts", [])),
             latency_ms=meta.get("latency_ms"),
+            cost_usd=meta.get("cost_usd"),
+            usage=dict(meta.get("usage") or {}),
             truncated=bool(meta.get("truncated", False)),
             finish_reason=meta.get("finish_reason"),
             resumed=bool(meta.get("resumed", False)),
@@ -75,7 +83,7 @@ class ServedBy:
             model=LOCAL_MODEL,
             degraded=True,
             attempts=[a.as_dict() for a in error.attempts],
-            reason=describe(error.exceptions[-1]) if error.exceptions else str(error),
+            reason=degraded_reason(error),
         )
 
     @staticmethod
@@ -98,12 +106,37 @@ class ServedBy:
             "attempts": self.attempts,
             "latency_ms": self.latency_ms,
             "degraded_reason": self.reason,
+            "cost_usd": self.cost_usd,
+            "usage": self.usage,
+            "cached": self.cached,
             "truncated": self.truncated,
             "finish_reason": self.finish_reason,
             "resumed": self.resumed,
             "failover_reason": self.failover_reason,
             "skipped": self.skipped,
         }
+
+
+def degraded_reason(error: ProviderError) -> str:
+    """Why no provider answered, in words a client can show: one clause per attempt.
+
+    Built from the attempt records (provider, error class, reason, HTTP status), not from
+    the SDK exceptions, whose text carries Python reprs of the provider's JSON body and
+    its request ids -- noise to a reader, and nothing a client of ours can act on.
+    """
+    not_configured = next(
+        (e for e in error.exceptions if isinstance(e, ProviderNotConfiguredError)), None
+    )
+    if not_configured is not None:
+        return str(not_configured)
+    clauses = []
+    for attempt in error.attempts:
+        detail = (attempt.reason or attempt.outcome).replace("_", " ")
+        status = f" (HTTP {attempt.status})" if attempt.status else ""
+        clauses.append(f"{attempt.provider}: {detail}{status}")
+    if not clauses:
+        return str(error.message)
+    return "no AI provider answered: " + "; ".join(clauses)
 
 
 def run_config(feature: str, user_id: str | None = None) -> RunnableConfig:
@@ -118,6 +151,19 @@ def data_block(tag: str, ident: object, text: str) -> str:
     """Wrap untrusted text as data: `<tag id=...>` with the closing tag neutralised inside."""
     safe = text.replace(f"</{tag}", f"</ {tag}")
     return f'<{tag} id="{ident}">\n{safe}\n</{tag}>'
+
+
+def stable_first(*stable: str, variable: str) -> HumanMessage:
+    """A user message laid out for provider prompt caches: the parts that repeat across
+    calls first (one text block each), the part that changes last.
+
+    Why: OpenAI caches the longest repeated prefix automatically and Anthropic caches up
+    to a marked block (`app/ai/providers/prompt_caching.py` marks the block before the
+    last one), so the question or the per-call options must come after the data.
+    """
+    blocks: list[str | dict[str, Any]] = [{"type": "text", "text": text} for text in stable if text]
+    blocks.append({"type": "text", "text": variable})
+    return HumanMessage(content=blocks)
 
 
 DATA_RULE = (

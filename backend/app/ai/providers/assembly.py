@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,9 @@ from app.ai.providers.policies.pricing import DEFAULT_PRICES, PriceTable, PriceT
 from app.ai.providers.policies.state_store import CircuitPolicy, StateStore, build_store
 from app.ai.providers.policies.strategies import STRATEGIES, LatencyTracker, RoutingOptions, make_strategy
 from app.ai.providers.runtime import AIRuntime
-from app.core.config import KNOWN_PROVIDERS, ConfigError, Settings, get_settings
+from app.core.config import KNOWN_PROVIDERS, ROUTING_STRATEGIES, ConfigError, Settings, get_settings
 
 logger = logging.getLogger("app.ai.providers")
-
-_BUDGET_SETTING = re.compile(r"^AI_BUDGET_(?P<provider>[A-Z0-9_]+)_(?P<period>DAILY|MONTHLY)_USD$")
-
 
 # -- providers ----------------------------------------------------------------
 
@@ -50,17 +46,25 @@ def provider_order(settings: Settings, fallback: bool | None = None) -> list[str
 
 
 def check_registry() -> None:
-    """Start-up check: every provider `core` knows of (by its settings) has an adapter,
-    and every adapter's declared settings exist."""
+    """Start-up check of what `core` (which may not import `ai`) and this library each
+    declare: every provider `core` knows of has an adapter, every adapter's settings
+    exist, and `AI_ROUTING_STRATEGY`'s allowed values are the strategy table's names."""
     missing = [name for name in KNOWN_PROVIDERS if name not in registered()]
-    if missing:
+    unknown = [name for name in registered() if name not in KNOWN_PROVIDERS]
+    if missing or unknown:
         raise ConfigError(
-            f"Settings declare provider(s) {', '.join(missing)} but no provider module registers "
-            f"them; registered providers: {', '.join(registered())}"
+            f"Settings know providers {', '.join(KNOWN_PROVIDERS)} but the registry has "
+            f"{', '.join(registered())}; add the adapter or its settings"
+        )
+    if tuple(STRATEGIES) != ROUTING_STRATEGIES:
+        raise ConfigError(
+            f"AI_ROUTING_STRATEGY accepts {', '.join(ROUTING_STRATEGIES)} but the strategy table "
+            f"implements {', '.join(STRATEGIES)}"
         )
     fields = Settings.model_fields
     for name in registered():
-        undeclared = [s for s in get_adapter(name).settings.names if s not in fields]
+        declared = get_adapter(name).settings
+        undeclared = [s for s in (*declared.names, *declared.options.values()) if s not in fields]
         if undeclared:
             raise ConfigError(f"provider {name!r} reads setting(s) {', '.join(undeclared)} that do not exist")
 
@@ -94,6 +98,7 @@ def provider_config(name: str, adapter: ProviderAdapter, settings: Settings) -> 
         str(getattr(settings, declared.model)),
         getattr(settings, declared.api_key, None),
         getattr(settings, declared.base_url, None),
+        options={option: getattr(settings, name) for option, name in declared.options.items()},
         **common,
     )
 
@@ -159,12 +164,7 @@ def build_price_table(settings: Settings) -> PriceTable:
 
 def configured_budgets(settings: Settings) -> list[tuple[str, str, float]]:
     """(provider, period, USD) of every `AI_BUDGET_<PROVIDER>_<DAILY|MONTHLY>_USD` that is set."""
-    found = []
-    for name in type(settings).model_fields:
-        match = _BUDGET_SETTING.match(name)
-        if match and (value := getattr(settings, name)) is not None:
-            found.append((match["provider"].lower(), match["period"].lower(), float(value)))
-    return found
+    return settings.budgets()
 
 
 def build_budgets(settings: Settings) -> BudgetTracker:

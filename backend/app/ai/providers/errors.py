@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Self
 if TYPE_CHECKING:
     from langchain_core.messages.ai import UsageMetadata
 
-    from app.ai.providers.adapters.base import Member
     from app.ai.providers.records import Attempt
 
 
@@ -138,13 +137,13 @@ class StreamInterruptedError(HybridProviderError):
         message: str,
         attempts: Sequence[Attempt],
         cause: BaseException,
-        member: Member | None = None,
+        member: Any = None,
         usage: UsageMetadata | None = None,
     ) -> None:
         super().__init__(message)
         self.attempts = tuple(attempts)
         self.__cause__ = cause
-        #: The provider whose stream broke, and what it had used (for continuation).
+        #: The provider (`Member`) whose stream broke, and what it had used (for continuation).
         self.member = member
         self.provider = member.name if member is not None else None
         self.usage = usage

@@ -24,7 +24,7 @@ from app.ai.providers.policies.circuit import CircuitBreaker
 from app.ai.providers.policies.health import HealthStats
 from app.ai.providers.policies.state_store import CLOSED
 from app.ai.providers.policies.strategies import LatencyTracker, RoutingOptions, describe_strategy
-from app.ai.providers.records import CallObserver
+from app.ai.providers.records import CallObserver, CallRecord
 
 
 class AIRuntime:
@@ -78,6 +78,11 @@ class AIRuntime:
 
     def remove_observer(self, observer: CallObserver) -> None:
         self.policy.observers.remove(observer)
+
+    def notify(self, record: CallRecord) -> None:
+        """Deliver a record of an answer served without a model call (a response-cache
+        hit) to the observers, so the ledger and metrics still count it."""
+        self.policy.observers.on_call(record)
 
     # -- what status pages and metrics read -----------------------------------
 

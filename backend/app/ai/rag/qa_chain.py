@@ -12,14 +12,15 @@ Why these rules:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlmodel import Session
 
-from app.ai.chains.served import DATA_RULE, ServedBy, data_block, run_config
+from app.ai.chains.served import DATA_RULE, ServedBy, data_block, run_config, stable_first
 from app.ai.providers import AIRuntime, build_runtime
 from app.ai.providers.errors import ProviderError
 from app.ai.rag.retrieval import RetrievedChunk, retrieve
@@ -42,6 +43,8 @@ class QAAnswer:
     served: ServedBy
     found: bool
     """False when nothing relevant was retrieved (the answer is "I don't know")."""
+    complete: bool = True
+    """False when the model's structured answer did not parse (its raw text is the answer)."""
 
 
 def answer_schema(chunk_ids: list[int]) -> type[BaseModel]:
@@ -54,10 +57,32 @@ def answer_schema(chunk_ids: list[int]) -> type[BaseModel]:
     )
 
 
+_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*(?=\s|$)")
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"')\]]*$")
+
+
+def excerpt(text: str, limit: int = PASSAGE_PREVIEW_CHARS) -> str:
+    """`text` shortened to at most `limit` characters (plus an ellipsis) without cutting a sentence.
+
+    Whole sentences when the first one fits; otherwise the words that fit, then "…". A
+    passage that itself stops mid-sentence (a chunk boundary) also ends in "…", so a
+    reader never takes a cut sentence for the document's complete statement.
+    """
+    text = " ".join(text.split())
+    if len(text) > limit:
+        head = text[: limit + 1]
+        ends = [m.end() for m in _SENTENCE_END.finditer(head) if m.end() <= limit]
+        words = head[:limit].rsplit(" ", 1)[0].rstrip(",;:-")
+        text = head[: ends[-1]] if ends else words + "…"
+    if text and not _ENDS_SENTENCE.search(text):
+        text += "…"
+    return text
+
+
 def degraded_answer(chunks: list[RetrievedChunk]) -> str:
     lines = ["AI is unavailable right now; the most relevant passages are:"]
     for chunk in chunks[:DEGRADED_PASSAGES]:
-        lines.append(f"- {chunk.document_title}: {chunk.text[:PASSAGE_PREVIEW_CHARS].strip()}")
+        lines.append(f"- {chunk.document_title}: {excerpt(chunk.text)}")
     return "\n".join(lines)
 
 
@@ -87,7 +112,7 @@ class QAChain:
         )
         messages: list[BaseMessage] = [
             SystemMessage(f"{INSTRUCTIONS}\n{DATA_RULE}"),
-            HumanMessage(f"{documents}\n\nQuestion: {question}"),
+            stable_first(documents, variable=f"Question: {question}"),
         ]
         model = self.runtime.model()
         schema = answer_schema([c.chunk_id for c in chunks])
@@ -102,7 +127,7 @@ class QAChain:
         served = ServedBy.from_message(result["raw"])
         parsed = result.get("parsed")
         if parsed is None:  # unparseable answer: keep the raw text, cite what it was given
-            return QAAnswer(str(result["raw"].text), chunks, served, True)
+            return QAAnswer(str(result["raw"].text), chunks, served, True, complete=False)
         cited = set(parsed.cited_chunk_ids)
         citations = [c for c in chunks if c.chunk_id in cited] or chunks[:1]
         return QAAnswer(str(parsed.answer), citations, served, True)

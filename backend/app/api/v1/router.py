@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
+from app.api.deps import bind_client_id
 from app.api.v1.routes import (
     ai,
     ai_status,
@@ -19,7 +20,8 @@ from app.security import AUTH_RESPONSES, authenticate, limit_ai_calls
 # Every route below requires an API key (admin scope for operations routes) and AI
 # routes are rate limited per client: see app/security/policy.py and docs/SECURITY.md.
 api_router = APIRouter(
-    dependencies=[Depends(authenticate), Depends(limit_ai_calls)], responses=AUTH_RESPONSES
+    dependencies=[Depends(authenticate), Depends(limit_ai_calls), Depends(bind_client_id)],
+    responses=AUTH_RESPONSES,
 )
 api_router.include_router(jobs.router)
 api_router.include_router(candidates.router)

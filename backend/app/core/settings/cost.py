@@ -1,4 +1,4 @@
-"""Prices, budgets, the usage ledger and metrics."""
+"""Prices, budgets, the usage ledger and metrics; prompt and response caching (issue 15)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,15 @@ import json
 from pathlib import Path
 
 from pydantic import BaseModel, Field
+
+#: Every budget setting, with the provider and period it limits: the one list the
+#: validation, `budgets()` and the budget gate read (no field-name parsing).
+BUDGET_SETTINGS: dict[str, tuple[str, str]] = {
+    "AI_BUDGET_OPENAI_DAILY_USD": ("openai", "daily"),
+    "AI_BUDGET_OPENAI_MONTHLY_USD": ("openai", "monthly"),
+    "AI_BUDGET_ANTHROPIC_DAILY_USD": ("anthropic", "daily"),
+    "AI_BUDGET_ANTHROPIC_MONTHLY_USD": ("anthropic", "monthly"),
+}
 
 
 class CostSettings(BaseModel):
@@ -18,16 +27,42 @@ class CostSettings(BaseModel):
     AI_LEDGER_ENABLED: bool = Field(default=True, description="Write every AI call to the usage ledger.")
     AI_LEDGER_FLUSH_SECONDS: float = Field(default=1.0, description="Ledger background flush period.")
     METRICS_ENABLED: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+    AI_PROMPT_CACHING: bool = Field(
+        default=True, description="Mark stable prompt prefixes with cache_control for Anthropic."
+    )
+    AI_RESPONSE_CACHE_ENABLED: bool = Field(
+        default=False, description="Serve repeated feature calls (same inputs, data, models) from a cache."
+    )
+    AI_RESPONSE_CACHE_TTL_SECONDS: float = Field(
+        default=3600.0, gt=0, description="Seconds a cached answer may be served."
+    )
+    AI_RESPONSE_CACHE_MAX_ENTRIES: int = Field(
+        default=10_000, ge=1, description="Most cached answers kept (oldest evicted first)."
+    )
+    AI_RESPONSE_CACHE_MAX_ENTRY_BYTES: int = Field(
+        default=262_144, ge=1, description="Answers larger than this (JSON bytes) are not cached."
+    )
+    AI_RESPONSE_CACHE_REDIS_URL: str | None = Field(
+        default=None, description="Redis for the response cache (unset: AI_STATE_REDIS_URL, else the DB)."
+    )
 
     def budget_usd(self, provider: str, period: str) -> float | None:
         """`AI_BUDGET_<PROVIDER>_<DAILY|MONTHLY>_USD`, None when unlimited."""
-        value = getattr(self, f"AI_BUDGET_{provider.upper()}_{period.upper()}_USD", None)
-        return float(value) if value is not None else None
+        return next((usd for p, q, usd in self.budgets() if (p, q) == (provider, period)), None)
+
+    def budgets(self) -> list[tuple[str, str, float]]:
+        """(provider, period, USD) of every budget setting that is set."""
+        found = []
+        for name, (provider, period) in BUDGET_SETTINGS.items():
+            value = getattr(self, name)
+            if value is not None:
+                found.append((provider, period, float(value)))
+        return found
 
     def problems(self) -> list[str]:
         problems: list[str] = []
-        for name in type(self).model_fields:
-            if name.startswith("AI_BUDGET_") and (value := getattr(self, name)) is not None and value < 0:
+        for name in BUDGET_SETTINGS:
+            if (value := getattr(self, name)) is not None and value < 0:
                 problems.append(f"{name}={value} must be a non-negative amount of USD, or unset")
         if self.AI_LEDGER_FLUSH_SECONDS <= 0:
             problems.append(f"AI_LEDGER_FLUSH_SECONDS={self.AI_LEDGER_FLUSH_SECONDS} must be positive")
@@ -37,6 +72,12 @@ class CostSettings(BaseModel):
                     raise ValueError("not an object")
             except ValueError as error:
                 problems.append(f"AI_PRICES must be a JSON object of model -> prices ({error})")
+        url = self.AI_RESPONSE_CACHE_REDIS_URL
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            problems.append(
+                "AI_RESPONSE_CACHE_REDIS_URL must be a redis://, rediss:// or unix:// URL "
+                f"(got scheme {url.split(':', 1)[0][:12]!r})"
+            )
         if self.AI_PRICES_FILE and not Path(self.AI_PRICES_FILE).is_file():
             problems.append(f"AI_PRICES_FILE={self.AI_PRICES_FILE!r}: allowed values: a path to a JSON file")
         return problems

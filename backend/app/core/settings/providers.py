@@ -12,6 +12,15 @@ from pydantic_settings import NoDecode
 _INSTANCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
+#: The shape of the example keys in .env.example (`sk-your-openai-api-key-here`).
+_PLACEHOLDER_KEY = re.compile(r"(^|[-_])your[-_].*[-_]here$", re.IGNORECASE)
+
+
+def is_placeholder_key(value: str) -> bool:
+    """True for an example value like those of .env.example, which is not a real key."""
+    return bool(_PLACEHOLDER_KEY.search(value.strip()))
+
+
 class OpenAICompatibleEndpoint(BaseModel):
     """One `AI_OPENAI_COMPATIBLE` instance: an endpoint speaking OpenAI's Chat Completions.
 
@@ -121,7 +130,9 @@ class ProviderSettings(BaseModel):
     @field_validator("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", mode="before")
     @classmethod
     def _blank_key_is_none(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
+        # A blank key, or the placeholder copied from .env.example, is no key: counting
+        # it as configured would send it to the provider and report a working setup.
+        if isinstance(value, str) and (not value.strip() or is_placeholder_key(value)):
             return None
         return value
 
@@ -206,13 +217,9 @@ class ProviderSettings(BaseModel):
         return value if isinstance(value, SecretStr) else None
 
 
-#: Built-in providers, derived from the settings: every `<NAME>_API_KEY` field
-#: declares the provider `<name>`, so a new provider's own settings are all `core`
-#: needs to know about it. The provider factory checks at start-up that each name has
-#: a registered adapter (`core` must not import `ai`). `AI_OPENAI_COMPATIBLE`
-#: instances add their own names on top.
-KNOWN_PROVIDERS: tuple[str, ...] = tuple(
-    name.removesuffix("_API_KEY").lower()
-    for name in ProviderSettings.model_fields
-    if name.endswith("_API_KEY")
-)
+#: Built-in providers: the names `AI_PROVIDER` accepts besides `AI_OPENAI_COMPATIBLE`
+#: instances. Each has an adapter in `app.ai.providers.adapters` that declares the
+#: settings above it reads; `core` may not import `ai`, so `assembly.check_registry`
+#: holds this list, the registry and the adapters' declared settings against each
+#: other at start-up.
+KNOWN_PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "gemini")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-#: Values of `AI_HEDGE_MODE` (implemented in `app.ai.providers.engine.hedging`).
+#: Values of `AI_HEDGE_MODE` (implemented in `app.ai.providers.policies.hedge`).
 HEDGE_MODES: tuple[str, ...] = ("off", "fixed", "adaptive")
 #: Values of `AI_STREAM_RESUME` (implemented in `app.ai.providers.policies.continuation`).
 STREAM_RESUME_MODES: tuple[str, ...] = ("auto", "off")

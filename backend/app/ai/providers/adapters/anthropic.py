@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import anthropic
 from langchain_anthropic import ChatAnthropic
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
 
 from app.ai.providers.adapters.base import ProviderAdapter, ProviderConfig, ProviderSettings
+from app.ai.providers.adapters.prompt_caching import add_breakpoints
 from app.ai.providers.policies.classification import Classification, ErrorClass
 
 #: `claude-<family>-<major>[-<minor>]`, e.g. claude-sonnet-4-5-20250929, claude-opus-4-6.
@@ -30,16 +32,37 @@ def claude_supports_prefill(model: str) -> bool:
     return version < FIRST_WITHOUT_PREFILL
 
 
+class CachingChatAnthropic(ChatAnthropic):
+    """`ChatAnthropic` that marks the stable prompt prefixes for Anthropic's cache.
+
+    Why a subclass: breakpoints belong in the formatted payload (after LangChain has
+    turned messages and tools into Anthropic blocks), and only for this provider --
+    the other providers receive the same messages unmarked.
+    """
+
+    prompt_caching: bool = True
+
+    def _get_request_payload(
+        self, input_: LanguageModelInput, *, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = super()._get_request_payload(input_, stop=stop, **kwargs)
+        if self.prompt_caching:
+            add_breakpoints(payload, self.model)
+        return payload
+
+
 class AnthropicAdapter(ProviderAdapter):
     """Anthropic's SDK errors and stream markers (`stop_reason` from `message_delta`)."""
 
     name = "anthropic"
-    settings = ProviderSettings("ANTHROPIC_API_KEY", "ANTHROPIC_MODEL", "ANTHROPIC_BASE_URL")
+    settings = ProviderSettings(
+        "ANTHROPIC_API_KEY", "ANTHROPIC_MODEL", "ANTHROPIC_BASE_URL", {"prompt_caching": "AI_PROMPT_CACHING"}
+    )
     required_settings = ("ANTHROPIC_API_KEY",)
     terminal_metadata_keys = ("stop_reason",)
 
     def build(self, config: ProviderConfig) -> BaseChatModel:
-        return ChatAnthropic(  # type: ignore[call-arg,arg-type]
+        return CachingChatAnthropic(  # type: ignore[call-arg,arg-type]
             model=config.model,
             api_key=config.api_key,  # type: ignore[arg-type]
             base_url=config.base_url,
@@ -47,6 +70,7 @@ class AnthropicAdapter(ProviderAdapter):
             timeout=config.timeout,
             max_retries=0,  # one retry loop only: ours
             stream_usage=True,
+            prompt_caching=bool(config.options.get("prompt_caching", True)),
         )
 
     def supports_prefill(self, model: str) -> bool:

@@ -15,7 +15,7 @@ import threading
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from langchain_core.language_models import BaseChatModel
@@ -33,6 +33,8 @@ class ProviderSettings:
     api_key: str
     model: str
     base_url: str
+    options: Mapping[str, str] = field(default_factory=dict)
+    """Provider-specific options: option name -> the setting that holds it."""
 
     @property
     def names(self) -> tuple[str, str, str]:
@@ -48,6 +50,8 @@ class ProviderConfig:
     base_url: str | None = None
     temperature: float | None = None
     timeout: float = 60.0
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Values of the adapter's `ProviderSettings.options`, by option name."""
     context_window: int | None = None
     """Declared window (an `AI_OPENAI_COMPATIBLE` entry may give one); None: look it up."""
 

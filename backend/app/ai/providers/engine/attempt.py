@@ -12,15 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from app.ai.providers.adapters.base import Member
+from app.ai.providers.engine.stream_guard import StreamGuard
 from app.ai.providers.policies.classification import Classification, ErrorClass
+from app.ai.providers.policies.deadline import Deadline
 
-if TYPE_CHECKING:
-    from app.ai.providers.engine.call import CallState
-    from app.ai.providers.engine.stream_guard import StreamGuard
+
+class CallRecorder(Protocol):
+    """What an attempt reports to: the call's deadline and record (`call.CallState`)."""
+
+    deadline: Deadline
+
+    def failed(self, scope: AttemptScope, exc: BaseException) -> Classification: ...
+
+    def abandoned(self, scope: AttemptScope, reason: str) -> None: ...
+
+    def interrupted(
+        self, member: Member, exc: BaseException, usage: Mapping[str, Any] | None = None
+    ) -> BaseException: ...
 
 
 class AttemptScope:
@@ -28,7 +41,7 @@ class AttemptScope:
 
     __slots__ = ("abandon_reason", "call", "failed", "guard", "member", "started", "timeout", "verdict")
 
-    def __init__(self, call: CallState, member: Member, guard: StreamGuard | None = None) -> None:
+    def __init__(self, call: CallRecorder, member: Member, guard: StreamGuard | None = None) -> None:
         self.call = call
         self.member = member
         self.guard = guard

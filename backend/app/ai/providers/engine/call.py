@@ -32,6 +32,7 @@ from app.ai.providers.policies.classification import Classification, ErrorClass,
 from app.ai.providers.policies.deadline import Deadline
 from app.ai.providers.policies.endings import is_truncated
 from app.ai.providers.policies.health import tolerates_blip
+from app.ai.providers.policies.pricing import token_counts
 from app.ai.providers.policies.routing import CallContext
 from app.ai.providers.records import Attempt, CallRecord
 
@@ -233,6 +234,7 @@ class CallState:
         if cost is not None or extra_cost:
             cost = (cost or 0.0) + extra_cost
         meta["cost_usd"] = round(cost, 8) if cost is not None else None
+        meta["usage"] = token_counts(usage)
         self._log("ok", meta, usage=usage, streamed=streamed, ttft_ms=ttft_ms)
         return meta
 

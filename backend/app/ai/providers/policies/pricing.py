@@ -171,3 +171,20 @@ class PriceTable:
 
     def as_dict(self) -> dict[str, dict[str, float]]:
         return {model: price.as_dict() for model, price in sorted(self._prices.items())}
+
+
+def token_counts(usage: Mapping[str, Any] | None) -> dict[str, int]:
+    """Input (all of it), output, cache-read and cache-write tokens of LangChain `usage_metadata`.
+
+    LangChain normalises both providers (`cache_read_input_tokens` /
+    `cache_creation_input_tokens`, `prompt_tokens_details.cached_tokens`) into
+    `input_token_details`, so no provider's raw usage is parsed here.
+    """
+    usage = usage or {}
+    details = usage.get("input_token_details") or {}
+    return {
+        "input_tokens": int(usage.get("input_tokens") or 0),
+        "output_tokens": int(usage.get("output_tokens") or 0),
+        "cache_read_tokens": int(details.get("cache_read") or 0),
+        "cache_write_tokens": int(details.get("cache_creation") or 0),
+    }

@@ -7,8 +7,7 @@ With `AI_STATE_REDIS_URL` set, one worker's burst opens the circuit for all of t
 The Redis store uses Redis's own primitives rather than a protocol of our own:
 * the *open* state is a key with an expiry (`PX` = the cooldown): when Redis expires
   it, the circuit is half-open -- no timer, no clean-up job;
-* a *tripped* marker remembers that the circuit has not recovered yet, and a
-  *cooldown* key the last cooldown, so a failed half-open probe doubles it;
+* a *tripped* marker: not recovered yet; a *cooldown* key: the last one, doubled by a failed probe;
 * half-open probes are counted with `INCR` on an expiring key;
 * the sliding window is a hash of per-bucket counters, summed and pruned in Lua.
 Each decision is one Lua script (one round-trip): `admit` before a call, `record`
@@ -69,9 +68,7 @@ class Outcome:
     """Open at once (provider-fatal), whatever the window says."""
     cooldown: float = 10.0
     reason: str = ""
-    escalate: bool = False
-    """Re-opening from half-open doubles the previous cooldown (up to `max_cooldown`);
-    False when the cooldown came from the provider (`retry-after` wins) or is fatal."""
+    escalate: bool = False  # a failed probe doubles the last cooldown (not retry-after/fatal)
     max_cooldown: float = 120.0
 
 
@@ -302,9 +299,7 @@ class RedisStore:
 
     def _keys(self, provider: str) -> list[str]:
         base = f"{self._prefix}:circuit:{provider}"
-        return [
-            f"{base}:open", f"{base}:tripped", f"{base}:probes", f"{base}:window", f"{base}:cooldown"
-        ]
+        return [f"{base}:{key}" for key in ("open", "tripped", "probes", "window", "cooldown")]
 
     def admit(self, provider: str, policy: CircuitPolicy) -> Admission:
         keys = self._keys(provider)[:3]

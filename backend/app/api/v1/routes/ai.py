@@ -4,6 +4,7 @@ Why it exists: the resilience promises (failover, circuit breakers, hedging, the
 deadline) are only worth something if they hold at the HTTP edge; the chaos suite
 drives this endpoint. Provider trouble never surfaces as a bare 500:
 * every provider failed -> 503 with `Retry-After` and a typed JSON error body;
+* no provider configured -> 503 `ai_not_configured` without `Retry-After`;
 * a stream cut after content is continued by the provider layer (prefill); when no
   provider can continue it, a documented `restart` event follows and then the
   complete answer from the next provider -- the client drops what it showed; with
@@ -17,7 +18,6 @@ drives this endpoint. Provider trouble never surfaces as a bare 500:
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
@@ -27,10 +27,11 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
+from app.ai.chains.served import run_config
 from app.ai.providers.engine.completion import acomplete
-from app.ai.providers.errors import HybridProviderError, ProviderError, StreamInterruptedError
+from app.ai.providers.errors import HybridProviderError, StreamInterruptedError
 from app.ai.providers.factory import get_llm_provider
-from app.api.errors import CONTENT_FILTERED, refusal_of, refused_response
+from app.api.errors import CONTENT_FILTERED, error_body, refusal_of, refused_response, unavailable_response
 
 router = APIRouter(prefix="/ai", tags=["ai"])
 
@@ -83,23 +84,18 @@ def _to_messages(request: CompletionRequest) -> list[BaseMessage]:
     return [_ROLES[m.role](content=m.content) for m in request.messages]
 
 
+#: Feature name of this route in usage reports, logs and metrics.
+FEATURE = "complete"
+
+
 def _error_body(error: BaseException, kind: str) -> dict[str, Any]:
-    attempts = [a.as_dict() for a in getattr(error, "attempts", ())]
-    return {"error": {"type": kind, "message": str(error), "attempts": attempts}}
+    return error_body(error, kind)
 
 
 def _unavailable(error: BaseException) -> JSONResponse:
-    """422 for a content-policy refusal; else 503 + Retry-After: every provider failed."""
-    refused = refused_response(error)
-    if refused is not None:
-        return refused
-    hint = error.retry_after if isinstance(error, ProviderError) else None
-    retry_after = max(1, math.ceil(hint)) if hint else 1
-    return JSONResponse(
-        status_code=503,
-        content=_error_body(error, "ai_unavailable"),
-        headers={"Retry-After": str(retry_after)},
-    )
+    """422 for a content-policy refusal; else 503: every provider failed (with
+    Retry-After), or none is configured (without)."""
+    return refused_response(error) or unavailable_response(error)
 
 
 def _answer(content: str, meta: dict[str, Any], *, restarted: bool = False) -> dict[str, Any]:
@@ -132,7 +128,7 @@ async def complete(request: CompletionRequest, http: Request) -> Any:
     if request.stream:
         return await _stream(model, messages)
     try:
-        answer = await acomplete(model, messages)
+        answer = await acomplete(model, messages, config=run_config(FEATURE))
     except HybridProviderError as error:
         return _unavailable(error)
     meta = answer.response_metadata.get("hybrid", {})
@@ -160,7 +156,7 @@ async def _stream(model: Any, messages: list[BaseMessage]) -> Any:
     The first content chunk is awaited before the response starts, so a call that
     fails before any content still gets a proper 503 instead of a broken stream.
     """
-    chunks = model.astream(messages)
+    chunks = model.astream(messages, config=run_config(FEATURE))
     try:
         first = await anext(chunks)
     except StopAsyncIteration:
@@ -196,7 +192,8 @@ async def _stream(model: Any, messages: list[BaseMessage]) -> Any:
                 shown = len("".join(parts))
                 restart = {"reason": str(error), "provider": error.provider, "shown_chars": shown}
                 yield {"event": "restart", "data": json.dumps(restart)}
-                source, restarted = model.with_members(rest).astream(messages), True
+                source = model.with_members(rest).astream(messages, config=run_config(FEATURE))
+                restarted = True
             except HybridProviderError as error:
                 yield _stream_error(error)
                 return

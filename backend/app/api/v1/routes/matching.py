@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from app.ai.chains.candidate_matching_chain import CandidateMatchingChain
-from app.api.ai_responses import ServedFields, UserIdHeader, ai_json
+from app.ai.chains.candidate_matching_chain import FEATURE, INSTRUCTIONS, CandidateMatchingChain
+from app.api.ai_responses import ServedFields, UserIdHeader
+from app.api.cached_answers import Computed, cached_answer
 from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.api.v1.routes.recommendations import RankingOptions, check_result_limit
@@ -45,6 +46,7 @@ class MatchResponse(ServedFields):
 )
 async def match_candidates(
     job_id: int,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep, runtime: RuntimeDep,
     user_id: UserIdHeader = None,
@@ -52,17 +54,25 @@ async def match_candidates(
 ) -> JSONResponse:
     options = body or RankingOptions()
     check_result_limit(options.limit, settings.AI_MAX_RESULTS)
-    try:
-        chain = CandidateMatchingChain(session, settings, runtime)
-        ranking = await chain.arun(job_id, options.limit, user_id=user_id)
-    except NotFoundError as error:
-        raise not_found(error) from None
-    items = [
-        CandidateMatch(
-            candidate_id=r.id, name=r.item.name, headline=r.item.headline, score=r.score,
-            local_score=r.local_score, strengths=r.notes["strengths"], gaps=r.notes["gaps"],
-            source=r.source,
-        )
-        for r in ranking.items
-    ]
-    return ai_json(MatchResponse(job_id=job_id, items=items, **ranking.served.as_dict()), ranking.served)
+
+    async def compute() -> Computed:
+        try:
+            chain = CandidateMatchingChain(session, settings, runtime)
+            ranking = await chain.arun(job_id, options.limit, user_id=user_id)
+        except NotFoundError as error:
+            raise not_found(error) from None
+        items = [
+            CandidateMatch(
+                candidate_id=r.id, name=r.item.name, headline=r.item.headline, score=r.score,
+                local_score=r.local_score, strengths=r.notes["strengths"], gaps=r.notes["gaps"],
+                source=r.source,
+            )
+            for r in ranking.items
+        ]
+        response = MatchResponse(job_id=job_id, items=items, **ranking.served.as_dict())
+        return response, ranking.served, ranking.complete
+
+    return await cached_answer(
+        request, settings, feature=FEATURE, inputs={"job_id": job_id, "limit": options.limit},
+        tables=("jobs", "candidates"), instructions=INSTRUCTIONS, body_flag=options.cache, compute=compute,
+    )

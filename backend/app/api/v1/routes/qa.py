@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from app.ai.rag.qa_chain import QAChain
-from app.api.ai_responses import ServedFields, UserIdHeader, ai_json
+from app.ai.rag.qa_chain import FEATURE, INSTRUCTIONS, QAChain
+from app.api.ai_responses import ServedFields, UserIdHeader
+from app.api.cached_answers import Computed, cached_answer
 from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.db import SessionDep
@@ -25,6 +26,11 @@ class QuestionRequest(StrictModel):
     k: int = Field(default=5, ge=1, le=20, description="Passages to retrieve.")
     document_ids: list[Annotated[int, Field(ge=1, le=MAX_SQL_INT)]] | None = Field(
         default=None, max_length=100, description="Search only these."
+    )
+    cache: bool | None = Field(
+        default=None,
+        description="false: skip the response cache for this call and store the fresh answer "
+        "(like `Cache-Control: no-cache`; `no-store` neither reads nor writes).",
     )
 
 
@@ -52,24 +58,30 @@ class AnswerResponse(ServedFields):
     responses={**error_responses(413), **AI_ERROR_RESPONSES},
 )
 async def answer_question(
-    body: QuestionRequest,
-    session: SessionDep,
-    settings: SettingsDep,
+    body: QuestionRequest, request: Request, session: SessionDep, settings: SettingsDep,
     runtime: RuntimeDep,
     user_id: UserIdHeader = None,
 ) -> JSONResponse:
     check_limit("MAX_QUESTION_CHARS", settings.MAX_QUESTION_CHARS, len(body.question), "Question length")
-    result = await QAChain(session, settings, runtime).arun(
-        body.question, k=body.k, document_ids=body.document_ids, user_id=user_id
-    )
-    citations = [
-        Citation(
-            chunk_id=c.chunk_id, document_id=c.document_id, document_title=c.document_title,
-            text=c.text, score=c.score,
+
+    async def compute() -> Computed:
+        result = await QAChain(session, settings, runtime).arun(
+            body.question, k=body.k, document_ids=body.document_ids, user_id=user_id
         )
-        for c in result.citations
-    ]
-    response = AnswerResponse(
-        answer=result.answer, found=result.found, citations=citations, **result.served.as_dict()
+        citations = [
+            Citation(
+                chunk_id=c.chunk_id, document_id=c.document_id, document_title=c.document_title,
+                text=c.text, score=c.score,
+            )
+            for c in result.citations
+        ]
+        response = AnswerResponse(
+            answer=result.answer, found=result.found, citations=citations, **result.served.as_dict()
+        )
+        return response, result.served, result.complete and result.found
+
+    inputs = {"question": body.question, "k": body.k, "document_ids": body.document_ids}
+    return await cached_answer(
+        request, settings, feature=FEATURE, inputs=inputs, tables=("documents",),
+        instructions=INSTRUCTIONS, body_flag=body.cache, compute=compute,
     )
-    return ai_json(response, result.served)

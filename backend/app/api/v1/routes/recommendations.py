@@ -1,17 +1,19 @@
 """`POST /api/v1/candidates/{id}/recommendations`: the best jobs for a candidate (uses AI).
 
-POST (not GET) because the body is a strict, extensible options object; the answer is
-not cached server-side.
+POST (not GET) because the body is a strict, extensible options object. With
+AI_RESPONSE_CACHE_ENABLED a repeated request (same candidate, limit, data and models) is
+answered from the response cache (`cached: true`); see `app/api/cached_answers.py`.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from app.ai.chains.recommendation_chain import RecommendationChain
-from app.api.ai_responses import ServedFields, UserIdHeader, ai_json
+from app.ai.chains.recommendation_chain import FEATURE, INSTRUCTIONS, RecommendationChain
+from app.api.ai_responses import ServedFields, UserIdHeader
+from app.api.cached_answers import Computed, cached_answer
 from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.db import SessionDep
@@ -24,6 +26,11 @@ router = APIRouter(tags=["ai"], route_class=BodyLimitRoute)
 
 class RankingOptions(StrictModel):
     limit: int = Field(default=5, ge=1, le=100, description="How many items (at most AI_MAX_RESULTS).")
+    cache: bool | None = Field(
+        default=None,
+        description="false: skip the response cache for this call and store the fresh answer "
+        "(like `Cache-Control: no-cache`; `no-store` neither reads nor writes).",
+    )
 
 
 class JobRecommendation(StrictModel):
@@ -56,6 +63,7 @@ def check_result_limit(limit: int, maximum: int) -> None:
 )
 async def recommend_jobs(
     candidate_id: int,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep, runtime: RuntimeDep,
     user_id: UserIdHeader = None,
@@ -63,17 +71,25 @@ async def recommend_jobs(
 ) -> JSONResponse:
     options = body or RankingOptions()
     check_result_limit(options.limit, settings.AI_MAX_RESULTS)
-    try:
-        chain = RecommendationChain(session, settings, runtime)
-        ranking = await chain.arun(candidate_id, options.limit, user_id=user_id)
-    except NotFoundError as error:
-        raise not_found(error) from None
-    items = [
-        JobRecommendation(
-            job_id=r.id, title=r.item.title, company=r.item.company, score=r.score,
-            local_score=r.local_score, reasons=r.notes["reasons"], source=r.source,
-        )
-        for r in ranking.items
-    ]
-    body_out = RecommendationResponse(candidate_id=candidate_id, items=items, **ranking.served.as_dict())
-    return ai_json(body_out, ranking.served)
+
+    async def compute() -> Computed:
+        try:
+            chain = RecommendationChain(session, settings, runtime)
+            ranking = await chain.arun(candidate_id, options.limit, user_id=user_id)
+        except NotFoundError as error:
+            raise not_found(error) from None
+        items = [
+            JobRecommendation(
+                job_id=r.id, title=r.item.title, company=r.item.company, score=r.score,
+                local_score=r.local_score, reasons=r.notes["reasons"], source=r.source,
+            )
+            for r in ranking.items
+        ]
+        response = RecommendationResponse(candidate_id=candidate_id, items=items, **ranking.served.as_dict())
+        return response, ranking.served, ranking.complete
+
+    return await cached_answer(
+        request, settings, feature=FEATURE,
+        inputs={"candidate_id": candidate_id, "limit": options.limit},
+        tables=("jobs", "candidates"), instructions=INSTRUCTIONS, body_flag=options.cache, compute=compute,
+    )
