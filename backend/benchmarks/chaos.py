@@ -143,7 +143,7 @@ def api_server(env: dict[str, str], workers: int) -> Iterator[str]:
         process = subprocess.Popen(command, cwd=workdir, env=env)
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 300  # importing the stack takes long on a loaded machine
             while time.monotonic() < deadline:
                 if process.poll() is not None:
                     raise RuntimeError(f"API server exited with {process.returncode}")
@@ -153,7 +153,7 @@ def api_server(env: dict[str, str], workers: int) -> Iterator[str]:
                 except httpx.HTTPError:
                     time.sleep(0.2)
             else:
-                raise RuntimeError("API server did not start within 120 s")
+                raise RuntimeError("API server did not start within 300 s")
             yield base
         finally:
             process.terminate()
