@@ -36,8 +36,9 @@ class MetricsObserver:
             ["provider", "model", "outcome", "strategy", "arm", "feature"], registry=registry,
         )
         self.failovers = Counter(
-            "tandem_ai_failovers", "Calls served by another provider than the first tried.",
-            ["from_provider", "to_provider"], registry=registry,
+            "tandem_ai_failovers",
+            "Calls served by another provider than the routing order's first (skipped or failed).",
+            ["from_provider", "to_provider", "reason"], registry=registry,
         )
         self.errors = Counter(
             "tandem_ai_attempt_errors", "Failed provider attempts by error class.",
@@ -73,8 +74,9 @@ class MetricsObserver:
         self.calls.labels(provider, record.model or "none", record.outcome, record.strategy,
                           record.arm or "none", feature).inc()
         self.latency.labels(provider, record.outcome).observe(record.latency_ms / 1000.0)
-        if record.failover and record.attempts:
-            self.failovers.labels(record.attempts[0].provider, provider).inc()
+        if record.failover:
+            origin = record.arm or (record.attempts[0].provider if record.attempts else "none")
+            self.failovers.labels(origin, provider, record.failover_reason or "unknown").inc()
         for attempt in record.attempts:
             if not attempt.ok:
                 self.errors.labels(attempt.provider, attempt.outcome, attempt.reason or "unknown").inc()

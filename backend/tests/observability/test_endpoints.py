@@ -39,7 +39,7 @@ def test_metrics_expose_calls_failovers_errors_latency_tokens_cost_and_budget(
     for fragment in (
         'tandem_ai_calls_total{arm="openai",feature="metrics-test",model="gpt-4o",outcome="ok",'
         'provider="openai",strategy="priority"}',
-        'tandem_ai_failovers_total{from_provider="openai",to_provider="anthropic"}',
+        'tandem_ai_failovers_total{from_provider="openai",reason="server_error",to_provider="anthropic"}',
         'tandem_ai_attempt_errors_total{error_class="transient",provider="openai"',
         'tandem_ai_call_latency_seconds_bucket{le="0.5",outcome="ok",provider="openai"}',
         'tandem_ai_time_to_first_token_seconds_count{provider="openai"}',

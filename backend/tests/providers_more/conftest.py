@@ -78,6 +78,8 @@ def make_settings(
             ],
             "AI_REQUEST_TIMEOUT": 2.0,
             "AI_REQUEST_DEADLINE": 5.0,
+            # Failover-first: these suites test failover; blip retries are tested on their own.
+            "AI_RETRY_WAIT_MAX": 0.0,
             "AI_BACKOFF_BASE": 0.01,
             "AI_BACKOFF_MAX": 0.05,
             "AI_CIRCUIT_ENABLED": False,

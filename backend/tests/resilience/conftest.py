@@ -47,6 +47,8 @@ def resilience_settings(
             "ANTHROPIC_BASE_URL": emulators["anthropic"].base_url,
             "AI_REQUEST_TIMEOUT": 2.0,
             "AI_REQUEST_DEADLINE": 4.0,
+            # Failover-first: these suites test failover; blip retries are tested on their own.
+            "AI_RETRY_WAIT_MAX": 0.0,
             "AI_CIRCUIT_ENABLED": True,
             "AI_CIRCUIT_MIN_FAILURES": 3,
             "AI_CIRCUIT_COOLDOWN_SECONDS": 0.5,

@@ -114,7 +114,7 @@ class Assistant:
                     if chunk.text:
                         yield AssistantEvent("token", {"text": str(chunk.text)})
             except ProviderError as error:
-                if not self.settings.AI_DEGRADED_MODE:
+                if not ServedBy.may_degrade(error, self.settings.AI_DEGRADED_MODE):
                     raise
                 reply, jobs = degraded_reply(self.session, text)
                 stored = self.conversations.add_message(

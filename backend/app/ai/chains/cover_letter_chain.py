@@ -153,7 +153,7 @@ class CoverLetterChain:
                     sent = True
                     yield LetterPiece(text)
         except ProviderError as error:
-            if sent or not self.settings.AI_DEGRADED_MODE:
+            if sent or not ServedBy.may_degrade(error, self.settings.AI_DEGRADED_MODE):
                 raise
             yield LetterPiece(template_letter(candidate, job, tone, length), ServedBy.degraded_by(error))
             return

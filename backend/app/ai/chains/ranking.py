@@ -208,7 +208,7 @@ async def rank_with_model(
     try:
         answer: dict[str, Any] = await structured.ainvoke(messages, config=run_config(feature, user_id))
     except ProviderError as error:
-        if not degraded_mode:
+        if not ServedBy.may_degrade(error, degraded_mode):
             raise
         return Ranking([local_item(e) for e in shortlist[:n]], ServedBy.degraded_by(error))
     parsed = answer.get("parsed")

@@ -73,7 +73,8 @@ def adapter_for(name: str, settings: Settings) -> ProviderAdapter:
     """The adapter serving `name`: an `AI_OPENAI_COMPATIBLE` instance or a registered provider."""
     check_registry()
     if settings.openai_compatible(name) is not None:
-        return OpenAICompatibleAdapter(name)
+        endpoint = settings.openai_compatible(name)
+        return OpenAICompatibleAdapter(name, supports_prefill=bool(endpoint and endpoint.supports_prefill))
     try:
         return get_adapter(name)
     except ValueError:
@@ -257,6 +258,13 @@ def build_runtime(settings: Settings | None = None) -> AIRuntime:
         prices=prices,
         health=breaker or stats,
         observers=Observers([latency, budgets]),
+        retry_wait_max=settings.AI_RETRY_WAIT_MAX,
+        failover_on_content_filter=settings.AI_FAILOVER_ON_CONTENT_FILTER,
+        stream_resume=settings.AI_STREAM_RESUME,
+        first_token_timeout=settings.AI_FIRST_TOKEN_TIMEOUT,
+        stream_idle_timeout=settings.AI_STREAM_IDLE_TIMEOUT,
+        max_continuations=settings.AI_MAX_CONTINUATIONS,
+        max_output_tokens=settings.AI_MAX_OUTPUT_TOKENS,
     )
     return AIRuntime(
         policy=policy,

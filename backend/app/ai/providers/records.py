@@ -65,6 +65,7 @@ class CallRecord:
     ttft_ms: float | None = None
     arm: str | None = None  # the provider the strategy put first
     cost_usd: float | None = None  # priced from `usage` (see pricing.py)
+    failover_reason: str | None = None  # why not the routing order's first: circuit_open, ...
 
 
 class CallObserver(Protocol):

@@ -120,7 +120,7 @@ class QAChain:
         try:
             result: dict[str, Any] = await structured.ainvoke(messages, config=run_config(FEATURE, user_id))
         except ProviderError as error:
-            if not self.settings.AI_DEGRADED_MODE:
+            if not ServedBy.may_degrade(error, self.settings.AI_DEGRADED_MODE):
                 raise
             passages = chunks[:DEGRADED_PASSAGES]
             return QAAnswer(degraded_answer(chunks), passages, ServedBy.degraded_by(error), True)

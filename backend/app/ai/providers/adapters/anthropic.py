@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import anthropic
@@ -11,6 +12,24 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from app.ai.providers.adapters.base import ProviderAdapter, ProviderConfig, ProviderSettings
 from app.ai.providers.adapters.prompt_caching import add_breakpoints
 from app.ai.providers.policies.classification import Classification, ErrorClass
+
+#: `claude-<family>-<major>[-<minor>]`, e.g. claude-sonnet-4-5-20250929, claude-opus-4-6.
+_VERSION = re.compile(r"claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?![\d])")
+#: Anthropic: "This model does not support assistant message prefill" from Claude 4.6 on.
+FIRST_WITHOUT_PREFILL = (4, 6)
+
+
+def claude_supports_prefill(model: str) -> bool:
+    """Claude models continue a final assistant turn, up to (not including) Claude 4.6.
+
+    Names we cannot read (claude-3-5-sonnet-..., aliases) count as older models; a model
+    that refuses after all is learnt from its 400 (`continuation.PrefillRefusals`).
+    """
+    match = _VERSION.search(model)
+    if match is None:
+        return model.startswith("claude")
+    version = (int(match.group(1)), int(match.group(2) or 0))
+    return version < FIRST_WITHOUT_PREFILL
 
 
 class CachingChatAnthropic(ChatAnthropic):
@@ -54,6 +73,9 @@ class AnthropicAdapter(ProviderAdapter):
             stream_usage=True,
             prompt_caching=bool(config.options.get("prompt_caching", True)),
         )
+
+    def supports_prefill(self, model: str) -> bool:
+        return claude_supports_prefill(model)
 
     def for_new_event_loop(self, model: BaseChatModel) -> BaseChatModel:
         assert isinstance(model, ChatAnthropic)

@@ -77,6 +77,8 @@ class ProviderAdapter(ABC):
 
     #: The provider type reported by status endpoints (an instance name's type may differ).
     type_name: ClassVar[str | None] = None
+    #: The call keyword of the integration that sets the output limit.
+    output_limit_kwarg: ClassVar[str] = "max_tokens"
 
     @property
     def kind(self) -> str:
@@ -103,6 +105,18 @@ class ProviderAdapter(ABC):
         can return `model` itself.
         """
         return model
+
+    def supports_prefill(self, model: str) -> bool:
+        """Whether `model` continues a final assistant turn (see `continuation.py`).
+
+        False unless the provider's documentation says so: a provider that accepts the
+        turn but answers afresh (OpenAI) would make a continuation repeat the answer.
+        """
+        return False
+
+    def prefill_kwargs(self) -> dict[str, Any]:
+        """Extra request arguments that make the server continue the final turn."""
+        return {}
 
     def stream_finished(self, chunk: ChatGenerationChunk) -> bool:
         """True when `chunk` carries the provider's end-of-answer marker."""

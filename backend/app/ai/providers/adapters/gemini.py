@@ -59,6 +59,10 @@ STATUS_RULES: Mapping[str, tuple[ErrorClass, str]] = {
     "INVALID_ARGUMENT": (ErrorClass.REQUEST_FATAL, "invalid_request"),
 }
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+#: Google: from Gemini 3.6 Flash and 3.5 Flash-Lite on, a final model turn (prefill) is
+#: refused; version numbers are not monotonic across variants, hence a list (the one
+#: `langchain-google-genai` keeps, which refuses such requests before sending them).
+NO_PREFILL_MODELS = frozenset({"gemini-3.5-flash-lite", "gemini-3.6-flash"})
 
 
 def _http_modules() -> list[ModuleType]:
@@ -201,7 +205,7 @@ def _is_long_term_quota(details: list[Mapping[str, Any]]) -> bool:
 def classify_gemini(exc: BaseException) -> Classification | None:
     """Gemini's failures, by exception type, HTTP code, RPC status and `google.rpc` details."""
     if isinstance(exc, GeminiContentBlockedError):
-        return Classification(ErrorClass.REQUEST_FATAL, "safety_blocked")
+        return Classification(ErrorClass.CONTENT_FILTER, "safety_blocked")
     if isinstance(exc, ContextOverflowError):
         return Classification(ErrorClass.REQUEST_FATAL, "context_length_exceeded", 400)
     error = _api_error(exc)
@@ -235,6 +239,7 @@ class GeminiAdapter(ProviderAdapter):
     required_settings = ("GEMINI_API_KEY",)
     model_prefixes = ("gemini-",)
     terminal_metadata_keys = ("finish_reason",)
+    output_limit_kwarg = "max_output_tokens"
 
     def build(self, config: ProviderConfig) -> BaseChatModel:
         return GeminiChatModel(  # type: ignore[call-arg]
@@ -248,6 +253,11 @@ class GeminiAdapter(ProviderAdapter):
 
     def classify(self, exc: BaseException) -> Classification | None:
         return classify_gemini(exc)
+
+    def supports_prefill(self, model: str) -> bool:
+        """Gemini continues a final `model` turn, except on the models Google lists."""
+        name = re.sub(r"-\d{3}$", "", model.lower().rsplit("/", 1)[-1])
+        return name not in NO_PREFILL_MODELS
 
 
 ADAPTER = GeminiAdapter()

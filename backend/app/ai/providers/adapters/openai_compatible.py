@@ -8,6 +8,8 @@ error rules apply: these servers reuse its status codes and error body shape.
 
 from __future__ import annotations
 
+from typing import Any
+
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
@@ -30,9 +32,21 @@ class OpenAICompatibleAdapter(OpenAIAdapter):
     required_settings = (SETTING,)
     type_name = PROVIDER_TYPE
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, supports_prefill: bool = False) -> None:
         # Instances are data, not classes: each one carries its own name.
         self.name = name  # type: ignore[misc]
+        self._prefill = supports_prefill
+
+    def supports_prefill(self, model: str) -> bool:
+        """As the instance declares (`"supports_prefill": true`): vLLM, llama.cpp, Ollama
+        and LM Studio continue a final assistant turn; OpenAI-compatible gateways in
+        front of OpenAI itself do not."""
+        return self._prefill
+
+    def prefill_kwargs(self) -> dict[str, Any]:
+        """vLLM continues the final message only when asked (`continue_final_message`);
+        llama.cpp, Ollama and LM Studio ignore these fields and continue anyway."""
+        return {"extra_body": {"continue_final_message": True, "add_generation_prompt": False}}
 
     def is_configured(self, config: ProviderConfig) -> bool:
         return True  # an instance exists only when it is configured; the key is optional

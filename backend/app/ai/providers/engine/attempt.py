@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.ai.providers.adapters.base import Member
 from app.ai.providers.engine.stream_guard import StreamGuard
@@ -30,7 +31,9 @@ class CallRecorder(Protocol):
 
     def abandoned(self, scope: AttemptScope, reason: str) -> None: ...
 
-    def interrupted(self, member: Member, exc: BaseException) -> BaseException: ...
+    def interrupted(
+        self, member: Member, exc: BaseException, usage: Mapping[str, Any] | None = None
+    ) -> BaseException: ...
 
 
 class AttemptScope:
@@ -81,6 +84,7 @@ class AttemptScope:
         if self.verdict.error_class is ErrorClass.CANCELLED:
             return False
         if self.sent_content:
-            # The seam for continuing a cut stream: today the call ends here.
-            raise self.call.interrupted(self.member, exc) from exc
+            # The loop ends here; the chat model may continue the cut stream (`rescue.py`).
+            usage = self.guard.usage if self.guard is not None else None
+            raise self.call.interrupted(self.member, exc, usage) from exc
         return True

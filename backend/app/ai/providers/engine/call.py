@@ -20,14 +20,18 @@ from app.ai.providers.engine.planner import AttemptPlanner
 from app.ai.providers.engine.policy import CallPolicy
 from app.ai.providers.engine.stream_guard import StreamGuard
 from app.ai.providers.errors import (
+    FirstTokenTimeoutError,
     NoProviderAvailableError,
     ProviderError,
     ProviderNotConfiguredError,
+    StreamIdleTimeoutError,
     StreamInterruptedError,
     describe,
 )
 from app.ai.providers.policies.classification import Classification, ErrorClass, classify
 from app.ai.providers.policies.deadline import Deadline
+from app.ai.providers.policies.endings import is_truncated
+from app.ai.providers.policies.health import tolerates_blip
 from app.ai.providers.policies.pricing import token_counts
 from app.ai.providers.policies.routing import CallContext
 from app.ai.providers.records import Attempt, CallRecord
@@ -37,6 +41,8 @@ logger = logging.getLogger("app.ai.providers")
 #: Keys a provider binding may carry that are for tracing, not for the provider's API.
 _TRACING_ONLY = ("ls_structured_output_format",)
 _LAST_RESORT = "; kept as last resort"
+#: Outcome of an attempt whose prefill the model refused (400): kept out of the caller's error.
+PREFILL_REFUSED = "prefill_refused"
 
 
 class CallState:
@@ -87,8 +93,13 @@ class CallState:
             admit=self._admit,
             recovers_at=(lambda m: recovers_at(m.name)) if recovers_at else (lambda m: None),
             on_last_resort=self._kept_as_last_resort,
+            failover_on_content_filter=policy.failover_on_content_filter,
+            retry_wait_max=policy.retry_wait_max,
+            healthy=lambda member: tolerates_blip(policy.health, member.name),
         )
         self._pending: tuple[Member, float] | None = None
+        #: A cut stream may still be continued: its "interrupted" is logged only if not.
+        self.resume = policy.stream_resume == "auto"
 
     # -- the plan ---------------------------------------------------------------
 
@@ -145,8 +156,29 @@ class CallState:
             merged.pop(key, None)
         for key, value in self.defaults.items():
             merged.setdefault(key, value)
+        limit = member.adapter.output_limit_kwarg
+        if limit != "max_tokens" and "max_tokens" in merged:  # the caller's limit, in its words
+            merged.setdefault(limit, merged.pop("max_tokens"))
+        if self.policy.max_output_tokens is not None:  # every request carries an explicit limit
+            merged.setdefault(limit, self.policy.max_output_tokens)
         merged["timeout"] = scope.timeout
         return merged
+
+    def chunk_wait(self, scope: AttemptScope) -> float:
+        """Seconds to wait for the next chunk of a stream: the first-token bound before
+        content, the idle bound after it, never past the attempt's time limit."""
+        guard = scope.guard
+        sent = guard is not None and guard.sent_content
+        bound = self.policy.stream_idle_timeout if sent else self.policy.first_token_timeout
+        return max(0.0, min(bound, scope.remaining))
+
+    def wait_error(self, scope: AttemptScope) -> Exception:
+        """The error for a chunk that did not come within `chunk_wait`."""
+        if scope.expired:
+            return TimeoutError("attempt time limit reached during the stream")
+        if scope.sent_content:
+            return StreamIdleTimeoutError(scope.member.name, self.policy.stream_idle_timeout)
+        return FirstTokenTimeoutError(scope.member.name, self.policy.first_token_timeout)
 
     # -- recording --------------------------------------------------------------
 
@@ -156,7 +188,7 @@ class CallState:
             member.name, self.model_for(member), outcome, round(scope.elapsed_ms(), 3), **fields
         )
         self.attempts.append(attempt)
-        if outcome != ErrorClass.CANCELLED.value:  # the caller left; says nothing of health
+        if outcome not in (ErrorClass.CANCELLED.value, PREFILL_REFUSED):  # says nothing of health
             self.policy.health.record(attempt)
         return attempt
 
@@ -183,6 +215,11 @@ class CallState:
             self.planner.failed(member, verdict)
         return verdict
 
+    def prefill_refused(self, scope: AttemptScope, exc: BaseException) -> None:
+        """A model answered a prefill with a 400: recorded on the answer, not an error of
+        the call (the original failure is what the caller is told about)."""
+        self._attempt(scope, PREFILL_REFUSED, reason=PREFILL_REFUSED, status=400, error=describe(exc))
+
     def succeeded(
         self,
         scope: AttemptScope,
@@ -190,17 +227,30 @@ class CallState:
         *,
         streamed: bool = False,
         ttft_ms: float | None = None,
+        finish_reason: str | None = None,
+        resumed: Mapping[str, Any] | None = None,
+        extra_cost: float = 0.0,
     ) -> dict[str, Any]:
-        """Record the winning attempt; returns the `hybrid` metadata for the answer."""
+        """Record the winning attempt; returns the `hybrid` metadata for the answer.
+
+        `resumed` (from, after_chars) when the answer was continued after a cut;
+        `extra_cost` is what the earlier attempts of a continued answer cost."""
         member = scope.member
         self._attempt(scope, "ok")
         hedge = self.policy.hedge
         if hedge.enabled:  # adaptive hedging learns each provider's time to first content
             hedge.observe(member.name, ttft_ms if ttft_ms is not None else scope.elapsed_ms())
         meta = self.metadata_for(member)
-        prices = self.policy.prices
-        cost = prices.cost_of(self.model_for(member), usage) if prices is not None else None
-        meta["cost_usd"] = float(round(cost, 8)) if cost is not None else None
+        meta["finish_reason"] = finish_reason
+        meta["truncated"] = is_truncated(finish_reason)
+        meta["resumed"] = resumed is not None
+        if resumed is not None:
+            meta["resumed_from"] = resumed["from"]
+            meta["resumed_after_chars"] = resumed["after_chars"]
+        cost = self.cost_of(member, usage)
+        if cost is not None or extra_cost:
+            cost = (cost or 0.0) + extra_cost
+        meta["cost_usd"] = round(cost, 8) if cost is not None else None
         meta["usage"] = token_counts(usage)
         self._log("ok", meta, usage=usage, streamed=streamed, ttft_ms=ttft_ms)
         return meta
@@ -210,12 +260,33 @@ class CallState:
         override = self.model_override
         return override if override is not None and member.serves_model(override) else member.model_name
 
+    def cost_of(self, member: Member, usage: Mapping[str, Any] | None) -> float | None:
+        """USD cost of `usage` on `member`'s model at list prices (None: unpriced)."""
+        prices = self.policy.prices
+        cost = prices.cost_of(self.model_for(member), usage) if prices is not None else None
+        return float(round(cost, 8)) if cost is not None else None
+
+    def failover_reason(self, member: Member) -> str | None:
+        """Why the answer did not come from the first provider of the routing order:
+        `circuit_open` / the gate's reason when it was skipped, else its failure."""
+        if self.arm is None or member.name == self.arm:
+            return None
+        failed = next((a for a in self.attempts if a.provider == self.arm and not a.ok), None)
+        if failed is not None:
+            return failed.reason or failed.outcome
+        skipped = next((s["reason"] for s in self.skipped if s["provider"] == self.arm), None)
+        if skipped is not None:
+            return "circuit_open" if skipped.startswith("circuit") else skipped.split(" (")[0]
+        return None
+
     def metadata_for(self, member: Member) -> dict[str, Any]:
-        first = self.attempts[0].provider if self.attempts else member.name
         return {
             "provider": member.name,
             "model": self.model_for(member),
-            "failover": member.name != first,
+            # Against the routing order, not the attempts: a primary skipped for an open
+            # circuit is a failover too (issue 11).
+            "failover": self.arm is not None and member.name != self.arm,
+            "failover_reason": self.failover_reason(member),
             "strategy": self.policy.strategy.name,
             "arm": self.arm,
             "attempts": [a.as_dict() for a in self.attempts],
@@ -244,14 +315,24 @@ class CallState:
         self._log("failed", None)
         return error
 
-    def interrupted(self, member: Member, exc: BaseException) -> StreamInterruptedError:
-        """The error that ends a stream which failed after sending content."""
-        self._log("interrupted", None)
+    def interrupted(
+        self, member: Member, exc: BaseException, usage: Mapping[str, Any] | None = None
+    ) -> StreamInterruptedError:
+        """The error that ends a stream which failed after sending content (logged here
+        unless a continuation may still rescue the answer: `log_interrupted`)."""
+        if not self.resume:
+            self._log("interrupted", None)
         return StreamInterruptedError(
             f"{member.name} stream failed after content was sent: {describe(exc)}",
             self.attempts,
             exc,
+            member,
+            usage,  # type: ignore[arg-type]
         )
+
+    def log_interrupted(self) -> None:
+        """Nobody could continue the cut stream: the call ends interrupted."""
+        self._log("interrupted", None)
 
     def _log(
         self,
@@ -271,6 +352,7 @@ class CallState:
                     provider=served.get("provider"),
                     model=served.get("model"),
                     failover=bool(served.get("failover", False)),
+                    failover_reason=served.get("failover_reason"),
                     strategy=self.policy.strategy.name,
                     latency_ms=round(self.deadline.elapsed_ms(), 3),
                     attempts=tuple(self.attempts),

@@ -26,7 +26,9 @@ from app.ai.providers.adapters.base import Member
 from app.ai.providers.engine import engine
 from app.ai.providers.engine.call import CallState
 from app.ai.providers.engine.policy import CallPolicy
+from app.ai.providers.engine.rescue import SentText, acontinue_stream, continue_stream, resumable
 from app.ai.providers.engine.structured import structured_output_runnable
+from app.ai.providers.errors import StreamInterruptedError
 from app.ai.providers.policies.health import ProviderHealth
 from app.ai.providers.policies.hedge import HedgePolicy
 
@@ -185,7 +187,26 @@ class HybridChatModel(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         call = self._start(messages, run_manager, kwargs)
         stop = stop or self.stop
-        return engine.stream(call, lambda m, kw: m.model._stream(messages, stop=stop, **kw))
+        sent = SentText()
+        try:
+            for chunk in engine.stream(call, lambda m, kw: m.model._stream(messages, stop=stop, **kw)):
+                yield sent.see(chunk)
+        except StreamInterruptedError as cut:
+            if not self._may_continue(call, sent, cut):
+                raise
+            yield from continue_stream(
+                call, messages, sent, cut, lambda m, prefill, kw: m.model._stream(prefill, stop=stop, **kw)
+            )
+
+    def _may_continue(self, call: CallState, sent: SentText, cut: StreamInterruptedError) -> bool:
+        """`AI_STREAM_RESUME=auto` and a cut the continuation rules accept (`rescue.py`);
+        otherwise the cut is logged as the call's end and re-raised."""
+        policy = self.policy
+        if call.resume and resumable(sent, cut, after_filter=policy.failover_on_content_filter):
+            return True
+        if call.resume:
+            call.log_interrupted()
+        return False
 
     def _astream(
         self,
@@ -196,11 +217,26 @@ class HybridChatModel(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         return self.astream_call(self._start(messages, run_manager, kwargs), messages, stop or self.stop)
 
-    def astream_call(
+    async def astream_call(
         self, call: CallState, messages: list[BaseMessage], stop: list[str] | None = None
     ) -> AsyncIterator[ChatGenerationChunk]:
-        """Stream `call` (from `start_call`) without LangChain's callback machinery."""
-        return engine.astream(call, lambda m, kw: m.async_model()._astream(messages, stop=stop, **kw))
+        """Stream `call` (from `start_call`) without LangChain's callback machinery; a
+        stream cut after content is continued on a capable provider (`rescue.py`)."""
+        sent = SentText()
+        try:
+            async for chunk in engine.astream(
+                call, lambda m, kw: m.async_model()._astream(messages, stop=stop, **kw)
+            ):
+                yield sent.see(chunk)
+        except StreamInterruptedError as cut:
+            if not self._may_continue(call, sent, cut):
+                raise
+            continued = acontinue_stream(
+                call, messages, sent, cut,
+                lambda m, prefill, kw: m.async_model()._astream(prefill, stop=stop, **kw),
+            )
+            async for chunk in continued:
+                yield chunk
 
     # -- tools and structured output -------------------------------------------
 

@@ -30,6 +30,7 @@ from app.ai.providers.engine.attempt import AttemptScope
 from app.ai.providers.engine.call import CallState
 from app.ai.providers.engine.hedging import race_generate, race_stream
 from app.ai.providers.engine.stream_guard import StreamGuard
+from app.ai.providers.policies.endings import check_ending
 
 Send = Callable[[Member, dict[str, Any]], ChatResult]
 AsyncSend = Callable[[Member, dict[str, Any]], Awaitable[ChatResult]]
@@ -50,7 +51,7 @@ async def agenerate(call: CallState, send: AsyncSend) -> ChatResult:
     """One non-streaming call; the answer carries the `hybrid` metadata."""
     async for member, delay in _steps(call):
         if delay is not None:
-            won = await race_generate(call, member, delay, send)
+            won = await race_generate(call, member, delay, checked(send))
             if won is not None:
                 return finish(call, *won)
             continue
@@ -59,6 +60,17 @@ async def agenerate(call: CallState, send: AsyncSend) -> ChatResult:
                 result = await send(member, call.call_kwargs(member, scope))
             return finish(call, scope, result)
     raise call.exhausted()
+
+
+def checked(send: AsyncSend) -> AsyncSend:
+    """`send` whose content-filtered answers fail the attempt (inside its scope)."""
+
+    async def run(member: Member, kwargs: dict[str, Any]) -> ChatResult:
+        result = await send(member, kwargs)
+        ending_of(member, result)
+        return result
+
+    return run
 
 
 async def astream(call: CallState, open_stream: AsyncOpenStream) -> AsyncIterator[ChatGenerationChunk]:
@@ -80,10 +92,12 @@ async def astream(call: CallState, open_stream: AsyncOpenStream) -> AsyncIterato
             try:
                 while True:
                     try:
-                        async with asyncio.timeout(scope.remaining):
+                        async with asyncio.timeout(call.chunk_wait(scope)):
                             chunk = await anext(inner)
                     except StopAsyncIteration:
                         break
+                    except TimeoutError as timeout:
+                        raise call.wait_error(scope) from timeout
                     for out in guard.admit(chunk):
                         yield out
                 for out in guard.finish():
@@ -92,7 +106,9 @@ async def astream(call: CallState, open_stream: AsyncOpenStream) -> AsyncIterato
                 await aclose(inner)
         if scope.failed:
             continue
-        yield guard.closing_chunk(call.succeeded(scope, guard.usage, streamed=True, ttft_ms=guard.ttft_ms))
+        yield guard.closing_chunk(call.succeeded(
+            scope, guard.usage, streamed=True, ttft_ms=guard.ttft_ms, finish_reason=guard.finish_reason
+        ))
         return
     raise call.exhausted()
 
@@ -130,18 +146,29 @@ def stream(call: CallState, open_stream: OpenStream) -> Iterator[ChatGenerationC
                 close(inner)
         if scope.failed:
             continue
-        yield guard.closing_chunk(call.succeeded(scope, guard.usage, streamed=True, ttft_ms=guard.ttft_ms))
+        yield guard.closing_chunk(call.succeeded(
+            scope, guard.usage, streamed=True, ttft_ms=guard.ttft_ms, finish_reason=guard.finish_reason
+        ))
         return
     raise call.exhausted()
 
 
 def finish(call: CallState, scope: AttemptScope, result: ChatResult) -> ChatResult:
-    """Record the winner and put the `hybrid` metadata on the answer."""
-    meta = call.succeeded(scope, usage_of(result))
+    """Record the winner and put the `hybrid` metadata on the answer (inside the
+    attempt's scope: a content-filtered answer fails the attempt instead)."""
+    meta = call.succeeded(scope, usage_of(result), finish_reason=ending_of(scope.member, result))
     for generation in result.generations:
         generation.message.response_metadata["hybrid"] = meta
     result.llm_output = {**(result.llm_output or {}), "hybrid": meta}
     return result
+
+
+def ending_of(member: Member, result: ChatResult) -> str | None:
+    """The answer's ending; raises `ContentFilteredError` when a filter stopped it."""
+    generation = result.generations[0] if result.generations else None
+    if generation is None:
+        return None
+    return check_ending(member, generation.message, generation.generation_info)
 
 
 def usage_of(result: ChatResult) -> UsageMetadata | None:

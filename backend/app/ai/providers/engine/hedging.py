@@ -157,7 +157,10 @@ async def race_stream(
         while True:
             item = await winner.queue.get()
             if item is _END:
-                meta = call.succeeded(winner.scope, guard.usage, streamed=True, ttft_ms=guard.ttft_ms)
+                meta = call.succeeded(
+                    winner.scope, guard.usage, streamed=True, ttft_ms=guard.ttft_ms,
+                    finish_reason=guard.finish_reason,
+                )
                 yield guard.closing_chunk(meta)
                 return
             if isinstance(item, BaseException):
@@ -189,10 +192,16 @@ async def _pump(
 
     try:
         with scope:
-            async with asyncio.timeout(scope.remaining):
-                async for chunk in inner:
-                    put(guard.admit(chunk))
-                put(guard.finish())
+            while True:  # each chunk bounded: first-token / idle timeout, the attempt's limit
+                try:
+                    async with asyncio.timeout(call.chunk_wait(scope)):
+                        chunk = await anext(inner)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError as timeout:
+                    raise call.wait_error(scope) from timeout
+                put(guard.admit(chunk))
+            put(guard.finish())
             queue.put_nowait(_END)
             if not ready.done():
                 ready.set_result(True)

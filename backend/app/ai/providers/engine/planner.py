@@ -1,6 +1,11 @@
 """Which provider takes the next attempt of a call, and after what pause.
 
 The policy, in order of preference:
+0. a *blip* -- a transient failure (5xx, 529, reset, 429; not a timeout) of a provider
+   whose circuit is closed and whose recent failure rate is low -- gets ONE retry on
+   the same provider after its backoff or `retry-after`, when that wait is at most
+   `retry_wait_max` (`AI_RETRY_WAIT_MAX`) and fits the deadline: the configured
+   primary is often the cheaper one, and one blip should not move the call;
 1. every provider once, in the routing order: a failure moves the call on at once;
 2. only when no untried provider is left, retry the ones whose failures were
    transient, round-robin in routing order, each at most `max_retries` times, after
@@ -8,7 +13,9 @@ The policy, in order of preference:
 3. provider-fatal failures (bad key, quota, unknown model) take a provider out of
    the call; a request-fatal failure (the request itself was refused) leaves one try
    on each untried provider -- its translation of the request may be accepted -- and
-   rules out every retry.
+   rules out every retry;
+4. a content-policy refusal ends the call (no retry, no failover) unless
+   `failover_on_content_filter` (`AI_FAILOVER_ON_CONTENT_FILTER`) treats it like 3.
 Nothing is planned past the deadline.
 
 Admission is lazy: a provider's circuit (`admit`) is asked only when the plan reaches
@@ -39,6 +46,12 @@ class _State:
     retry_after: float | None = None
     admitted: bool = False
     last_resort: bool = False
+    blip_retried: bool = False
+
+
+#: Transient reasons that are not blips: a provider that timed out (or answered nothing
+#: in time) is slow right now, and waiting on it again is what failover avoids.
+NOT_BLIPS = frozenset({"timeout", "deadline", "first_token_timeout", "stream_idle"})
 
 
 def _admit_all(member: Member) -> str | None:
@@ -60,7 +73,15 @@ class AttemptPlanner:
         admit: Callable[[Member], str | None] = _admit_all,
         recovers_at: Callable[[Member], float | None] = lambda member: None,
         on_last_resort: Callable[[Sequence[Member], bool], None] = lambda members, first: None,
+        failover_on_content_filter: bool = False,
+        retry_wait_max: float = 0.0,
+        healthy: Callable[[Member], bool] = lambda member: False,
     ) -> None:
+        self._stopped = False
+        self._failover_on_content_filter = failover_on_content_filter
+        self._retry_wait_max = retry_wait_max
+        self._healthy = healthy
+        self._blip: tuple[_State, float] | None = None
         self._states = [_State(m) for m in members]
         self._deferred: list[_State] = []
         self._admit = admit
@@ -76,8 +97,12 @@ class AttemptPlanner:
 
     def next(self) -> tuple[Member, float] | None:
         """The next attempt, or None when the call has nothing left to try."""
-        if self._deadline.expired:
+        if self._deadline.expired or self._stopped:
             return None
+        if self._blip is not None:
+            (blipped, pause), self._blip = self._blip, None
+            if pause < self._deadline.remaining:
+                return self._take(blipped, pause)
         fresh = self._fresh()
         if fresh is not None:
             return self._take(fresh, 0.0)
@@ -142,8 +167,30 @@ class AttemptPlanner:
         """Record the failure of the attempt `next()` last handed out for `member`."""
         state = next(s for s in self._states if s.member is member)
         state.retry_after = verdict.retry_after
+        self._blip = None
+        if self._is_blip(state, verdict):
+            delay = backoff_delay(
+                1, base=self._backoff_base, cap=self._backoff_cap,
+                retry_after=verdict.retry_after, rng=self._rng,
+            )
+            if delay <= self._retry_wait_max and delay < self._deadline.remaining:
+                state.blip_retried = True
+                self._blip = (state, delay)
         if verdict.error_class is ErrorClass.PROVIDER_FATAL:
             state.out = True
-        elif verdict.error_class is ErrorClass.REQUEST_FATAL:
+        elif verdict.error_class is ErrorClass.REQUEST_FATAL or (
+            verdict.error_class is ErrorClass.CONTENT_FILTER and self._failover_on_content_filter
+        ):
             state.out = True
             self._no_retries = True
+        elif verdict.error_class is ErrorClass.CONTENT_FILTER:
+            self._stopped = True
+
+    def _is_blip(self, state: _State, verdict: Classification) -> bool:
+        return (
+            self._retry_wait_max > 0
+            and verdict.error_class is ErrorClass.TRANSIENT
+            and verdict.reason not in NOT_BLIPS
+            and not state.blip_retried
+            and self._healthy(state.member)
+        )

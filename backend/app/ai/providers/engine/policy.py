@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.ai.providers.policies.continuation import PrefillRefusals
 from app.ai.providers.policies.health import HealthStats, ProviderHealth
 from app.ai.providers.policies.hedge import HedgePolicy
 from app.ai.providers.policies.pricing import PriceTable
@@ -62,3 +63,20 @@ class CallPolicy:
     observers: Observers = field(default_factory=Observers)
     missing_settings: tuple[str, ...] = ()
     """When no member is configured: the settings whose absence leaves none."""
+    # -- rescuing the answer (issue 11) --
+    retry_wait_max: float = 0.0
+    """Longest wait worth one retry of a healthy provider's blip (`AI_RETRY_WAIT_MAX`)."""
+    failover_on_content_filter: bool = False
+    """Try the next provider after a content-policy refusal (`AI_FAILOVER_ON_CONTENT_FILTER`)."""
+    stream_resume: str = "auto"
+    """`AI_STREAM_RESUME`: continue a stream cut after content on a capable provider."""
+    first_token_timeout: float = 10.0
+    """`AI_FIRST_TOKEN_TIMEOUT`: seconds from request to the first content chunk."""
+    stream_idle_timeout: float = 15.0
+    """`AI_STREAM_IDLE_TIMEOUT`: seconds of silence after content that count as a cut."""
+    max_continuations: int = 2
+    """`AI_MAX_CONTINUATIONS`: continuations of a text answer cut by the output limit."""
+    max_output_tokens: int | None = None
+    """`AI_MAX_OUTPUT_TOKENS`: the output limit of every request whose caller set none."""
+    prefill_refusals: PrefillRefusals = field(default_factory=PrefillRefusals)
+    """Models that answered a prefill with a 400 during this runtime's life."""

@@ -18,6 +18,7 @@ from langchain_core.outputs import ChatGenerationChunk
 
 from app.ai.providers.adapters.base import Member
 from app.ai.providers.errors import IncompleteStreamError
+from app.ai.providers.policies.endings import check_ending
 
 
 class StreamGuard:
@@ -30,6 +31,7 @@ class StreamGuard:
         self.usage: UsageMetadata | None = None
         self.sent_content = False
         self.finished = False
+        self.finish_reason: str | None = None
         self.count = 0
         self._pending: list[ChatGenerationChunk] = []
         self._list_content = False
@@ -37,7 +39,10 @@ class StreamGuard:
     def admit(self, chunk: ChatGenerationChunk) -> Iterator[ChatGenerationChunk]:
         """The chunks that may reach the caller now that `chunk` arrived."""
         self.count += 1
-        self.finished = self.finished or self.member.adapter.stream_finished(chunk)
+        if self.member.adapter.stream_finished(chunk):
+            self.finished = True
+            # Raises ContentFilteredError on a filter's ending: the attempt failed.
+            self.finish_reason = check_ending(self.member, chunk.message, chunk.generation_info)
         self._list_content = isinstance(chunk.message.content, list)
         usage = getattr(chunk.message, "usage_metadata", None)
         if usage:

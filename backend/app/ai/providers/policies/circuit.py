@@ -7,8 +7,10 @@ nothing. After a cooldown the circuit is *half-open*: a limited number of probe 
 go through; one success closes it, one failure opens it again.
 
 * The cooldown follows the provider's `retry-after` when it sent one (capped), else
-  `AI_CIRCUIT_COOLDOWN_SECONDS`; provider-fatal errors (bad key, quota, billing) open
-  it at once for `AI_CIRCUIT_FATAL_COOLDOWN_SECONDS`.
+  `AI_CIRCUIT_COOLDOWN_SECONDS` (2 s), doubled on each consecutive re-open -- a failed
+  half-open probe -- up to `AI_CIRCUIT_MAX_COOLDOWN_SECONDS`: a short outage ends
+  quickly, a long one is not probed every two seconds. Provider-fatal errors (bad key,
+  quota, billing) open it at once for `AI_CIRCUIT_FATAL_COOLDOWN_SECONDS`.
 * Request-fatal failures (our request was refused) and cancellations say nothing
   about the provider's health and are not counted.
 * State lives in a `StateStore` (`state_store.py`): in-process, or in Redis so that
@@ -58,7 +60,7 @@ class CircuitBreaker:
         stats: HealthStats | None = None,
         *,
         policy: CircuitPolicy | None = None,
-        cooldown: float = 10.0,
+        cooldown: float = 2.0,
         max_cooldown: float = 120.0,
         fatal_cooldown: float = 300.0,
     ) -> None:
@@ -108,6 +110,12 @@ class CircuitBreaker:
             return f"circuit half-open ({admission.reason or 'failures'}; probe in flight)"
         return None
 
+    def circuit_state(self, provider: str) -> str:
+        """closed / open / half_open, without taking a probe slot."""
+        if time.monotonic() < self._closed_until.get(provider, 0.0):
+            return CLOSED
+        return self.store.view(provider, self.policy).state
+
     def recovers_at(self, provider: str) -> float | None:
         """Epoch seconds at which `provider`'s circuit turns half-open (None: not open)."""
         with self._lock:
@@ -119,11 +127,14 @@ class CircuitBreaker:
             outcome = Outcome(ok=True)
         elif attempt.outcome in _COUNTED:
             fatal = attempt.outcome == "provider_fatal"
+            hinted = attempt.retry_after is not None and attempt.retry_after > 0
             outcome = Outcome(
                 ok=False,
                 trip_now=fatal,
                 cooldown=self._cooldown_for(attempt, fatal),
                 reason=_reason(attempt),
+                escalate=not fatal and not hinted,
+                max_cooldown=self.max_cooldown,
             )
         else:
             return

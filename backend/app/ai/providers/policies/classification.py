@@ -10,18 +10,34 @@ this module holds the provider-neutral core that every provider shares.
 | transient       | 408 409 429 5xx 529, timeouts, resets, cut streams | fail over now; retry only if alone |
 | provider_fatal  | 401 403 402, quota/billing, 404 unknown model      | fail over; never retry that one    |
 | request_fatal   | 400 413 422 (context length included)              | one try elsewhere, no retries      |
+| content_filter  | OpenAI content_policy_violation / finish_reason    | stop: no retry, no failover unless |
+|                 | content_filter, Azure content_filter, Anthropic    | AI_FAILOVER_ON_CONTENT_FILTER; the |
+|                 | stop_reason refusal, Gemini safety blocks          | API answers 422 with the reason    |
 | cancelled       | the caller went away                               | stop at once, no failover          |
+
+A content-policy refusal is the provider's judgement of the *request*: asking another
+provider the same thing is a policy decision (off by default), not error recovery.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
+import importlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Protocol
 
-from app.ai.providers.errors import DeadlineExceededError, IncompleteStreamError
+from app.ai.providers.errors import (
+    ContentFilteredError,
+    DeadlineExceededError,
+    FirstTokenTimeoutError,
+    IncompleteStreamError,
+    StreamIdleTimeoutError,
+)
 from app.ai.providers.policies.backoff import parse_retry_after
 
 
@@ -31,6 +47,7 @@ class ErrorClass(enum.StrEnum):
     TRANSIENT = "transient"
     PROVIDER_FATAL = "provider_fatal"
     REQUEST_FATAL = "request_fatal"
+    CONTENT_FILTER = "content_filter"
     CANCELLED = "cancelled"
 
 
@@ -59,6 +76,9 @@ ERROR_TYPES: Mapping[str, tuple[ErrorClass, str]] = {
     "context_length_exceeded": (ErrorClass.REQUEST_FATAL, "context_length_exceeded"),
     "rate_limit_exceeded": (ErrorClass.TRANSIENT, "rate_limited"),
     "server_error": (ErrorClass.TRANSIENT, "server_error"),
+    "content_policy_violation": (ErrorClass.CONTENT_FILTER, "content_policy_violation"),
+    # Azure OpenAI (and OpenAI-compatible gateways that copy it)
+    "content_filter": (ErrorClass.CONTENT_FILTER, "content_filter"),
     # Anthropic
     "billing_error": (ErrorClass.PROVIDER_FATAL, "billing"),
     "authentication_error": (ErrorClass.PROVIDER_FATAL, "authentication"),
@@ -90,6 +110,25 @@ def classify_status(status: int) -> tuple[ErrorClass, str]:
     return ErrorClass.TRANSIENT, "unexpected_status"
 
 
+def _http_modules() -> list[ModuleType]:
+    """httpx, plus `httpx2`, the fork the official SDKs use."""
+    modules: list[ModuleType] = []
+    for name in ("httpx", "httpx2"):
+        with contextlib.suppress(ImportError):
+            modules.append(importlib.import_module(name))
+    return modules
+
+
+#: Raised raw by the SDKs once a stream has started (a read timeout, a reset).
+_TIMEOUTS: tuple[type[BaseException], ...] = tuple(m.TimeoutException for m in _http_modules())
+_TRANSPORT: tuple[type[BaseException], ...] = tuple(m.TransportError for m in _http_modules())
+
+
+def _from_sse(exc: BaseException) -> bool:
+    """A JSON decode error raised while an SDK parsed a streamed event."""
+    return isinstance(exc, json.JSONDecodeError)
+
+
 def _error_type(exc: BaseException) -> str | None:
     """The provider's error `code` or `type` field, from attributes or the parsed body."""
     for attr in ("code", "type"):
@@ -119,6 +158,12 @@ def classify_generic(exc: BaseException) -> Classification:
         return Classification(ErrorClass.CANCELLED, "cancelled")
     if isinstance(exc, IncompleteStreamError):
         return Classification(ErrorClass.TRANSIENT, "incomplete_stream")
+    if isinstance(exc, ContentFilteredError):
+        return Classification(ErrorClass.CONTENT_FILTER, exc.kind)
+    if isinstance(exc, FirstTokenTimeoutError):
+        return Classification(ErrorClass.TRANSIENT, "first_token_timeout")
+    if isinstance(exc, StreamIdleTimeoutError):
+        return Classification(ErrorClass.TRANSIENT, "stream_idle")
     if isinstance(exc, DeadlineExceededError):
         return Classification(ErrorClass.TRANSIENT, "deadline")
     headers = _headers(exc)
@@ -132,10 +177,12 @@ def classify_generic(exc: BaseException) -> Classification:
     if status is not None and status >= 400:
         error_class, reason = classify_status(status)
         return Classification(error_class, reason, status, retry_after)
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, (TimeoutError, *_TIMEOUTS)):
         return Classification(ErrorClass.TRANSIENT, "timeout")
-    if isinstance(exc, ConnectionError | OSError):
+    if isinstance(exc, (ConnectionError, OSError, *_TRANSPORT)):
         return Classification(ErrorClass.TRANSIENT, "connection")
+    if isinstance(exc, ValueError) and _from_sse(exc):
+        return Classification(ErrorClass.TRANSIENT, "undecodable_event")
     # An error event inside a 200 stream, or anything unforeseen: another provider may
     # well succeed, but hammering this one again is not justified.
     if status is not None:

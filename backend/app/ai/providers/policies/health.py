@@ -35,6 +35,12 @@ class ProviderStats:
     last_error: str | None = None
     last_error_at: float | None = None
     last_success_at: float | None = None
+    failure_rate: float = 0.0
+    """Exponentially weighted share of recent attempts that failed (0..1)."""
+
+
+#: Above this recent failure rate a transient failure is an outage, not a blip.
+MAX_BLIP_FAILURE_RATE = 0.3
 
 
 class HealthStats:
@@ -52,6 +58,7 @@ class HealthStats:
         with self._lock:
             stats = self._stats.setdefault(attempt.provider, ProviderStats())
             now = time.time()
+            stats.failure_rate += self._alpha * (float(not attempt.ok) - stats.failure_rate)
             if attempt.ok:
                 stats.successes += 1
                 stats.last_success_at = now
@@ -69,3 +76,16 @@ class HealthStats:
     def snapshot(self) -> dict[str, ProviderStats]:
         with self._lock:
             return {name: replace(stats) for name, stats in self._stats.items()}
+
+
+def tolerates_blip(health: ProviderHealth, provider: str) -> bool:
+    """True when a transient failure of `provider` is a blip worth one retry: its circuit
+    is closed and its recent failure rate (this failure included) is low."""
+    stats = health if isinstance(health, HealthStats) else getattr(health, "stats", None)
+    if not isinstance(stats, HealthStats):
+        return False
+    figures = stats.snapshot().get(provider)
+    if figures is not None and figures.failure_rate > MAX_BLIP_FAILURE_RATE:
+        return False
+    circuit_state = getattr(health, "circuit_state", None)
+    return circuit_state is None or circuit_state(provider) == "closed"

@@ -7,7 +7,7 @@ With `AI_STATE_REDIS_URL` set, one worker's burst opens the circuit for all of t
 The Redis store uses Redis's own primitives rather than a protocol of our own:
 * the *open* state is a key with an expiry (`PX` = the cooldown): when Redis expires
   it, the circuit is half-open -- no timer, no clean-up job;
-* a *tripped* marker remembers that the circuit has not recovered yet;
+* a *tripped* marker: not recovered yet; a *cooldown* key: the last one, doubled by a failed probe;
 * half-open probes are counted with `INCR` on an expiring key;
 * the sliding window is a hash of per-bucket counters, summed and pruned in Lua.
 Each decision is one Lua script (one round-trip): `admit` before a call, `record`
@@ -68,6 +68,8 @@ class Outcome:
     """Open at once (provider-fatal), whatever the window says."""
     cooldown: float = 10.0
     reason: str = ""
+    escalate: bool = False  # a failed probe doubles the last cooldown (not retry-after/fatal)
+    max_cooldown: float = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,7 @@ class _Circuit:
     probes: int = 0
     probes_expire: float = 0.0
     buckets: dict[int, list[int]] | None = None  # bucket -> [failures, calls]
+    cooldown: float = 0.0  # the last cooldown, doubled by a failed probe
 
 
 class MemoryStore:
@@ -152,8 +155,9 @@ class MemoryStore:
             failures, calls = self._count(circuit, now, policy, failed=True)
             half_open = circuit.tripped
             if outcome.trip_now or half_open or _should_trip(failures, calls, policy):
+                cooldown = next_cooldown(outcome, circuit.cooldown if half_open else 0.0)
                 self._circuits[provider] = _Circuit(
-                    open_until=now + outcome.cooldown, reason=outcome.reason, tripped=True
+                    open_until=now + cooldown, reason=outcome.reason, tripped=True, cooldown=cooldown
                 )
                 return OPEN
             return CLOSED
@@ -189,6 +193,15 @@ class MemoryStore:
             self._circuits.pop(provider, None)
 
 
+def next_cooldown(outcome: Outcome, previous: float) -> float:
+    """Seconds to stay open: the outcome's cooldown, or -- re-opening after a failed
+    probe -- twice the previous one, capped (short outages end fast, long ones are not
+    probed every two seconds)."""
+    if not outcome.escalate or previous <= 0:
+        return outcome.cooldown
+    return min(max(previous * 2, outcome.cooldown), outcome.max_cooldown)
+
+
 def _should_trip(failures: int, calls: int, policy: CircuitPolicy) -> bool:
     return failures >= policy.min_failures and failures >= policy.failure_ratio * calls
 
@@ -214,14 +227,15 @@ if n <= tonumber(ARGV[1]) then return {'probe', reason} end
 return {'half_open_busy', reason}
 """
 
-# KEYS: open, tripped, probes, window.
-# ARGV: ok, trip_now, bucket ms, buckets, min failures, ratio, cooldown ms, reason, tripped ttl ms.
+# KEYS: open, tripped, probes, window, cooldown.
+# ARGV: ok, trip_now, bucket ms, buckets, min failures, ratio, cooldown ms, reason, tripped ttl ms,
+#       escalate, max cooldown ms.
 _RECORD = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if ARGV[1] == '1' then
   if redis.call('EXISTS', KEYS[2]) == 1 then
-    redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+    redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
     return 'closed'
   end
 end
@@ -256,6 +270,11 @@ local trip = ARGV[2] == '1' or half_open
 if not trip and fails >= tonumber(ARGV[5]) and fails >= tonumber(ARGV[6]) * calls then trip = true end
 if not trip then return 'closed' end
 local cooldown = tonumber(ARGV[7])
+if half_open and ARGV[10] == '1' then
+  local last = tonumber(redis.call('GET', KEYS[5]) or '0')
+  if last > 0 then cooldown = math.min(math.max(last * 2, cooldown), tonumber(ARGV[11])) end
+end
+redis.call('SET', KEYS[5], cooldown, 'PX', ARGV[9])
 redis.call('SET', KEYS[1], (now + cooldown) .. '|' .. ARGV[8], 'PX', cooldown)
 redis.call('SET', KEYS[2], ARGV[8], 'PX', ARGV[9])
 redis.call('DEL', KEYS[3], KEYS[4])
@@ -280,7 +299,7 @@ class RedisStore:
 
     def _keys(self, provider: str) -> list[str]:
         base = f"{self._prefix}:circuit:{provider}"
-        return [f"{base}:open", f"{base}:tripped", f"{base}:probes", f"{base}:window"]
+        return [f"{base}:{key}" for key in ("open", "tripped", "probes", "window", "cooldown")]
 
     def admit(self, provider: str, policy: CircuitPolicy) -> Admission:
         keys = self._keys(provider)[:3]
@@ -299,12 +318,13 @@ class RedisStore:
         args: list[str | int | float] = [
             int(outcome.ok), int(outcome.trip_now), bucket_ms, WINDOW_BUCKETS,
             policy.min_failures, policy.failure_ratio, max(1, int(outcome.cooldown * 1000)),
-            outcome.reason, int((outcome.cooldown + TRIPPED_TTL_SECONDS) * 1000),
+            outcome.reason, int((outcome.max_cooldown + TRIPPED_TTL_SECONDS) * 1000),
+            int(outcome.escalate), max(1, int(outcome.max_cooldown * 1000)),
         ]
         return str(self._record(keys=self._keys(provider), args=args))
 
     def view(self, provider: str, policy: CircuitPolicy) -> CircuitView:
-        open_key, tripped_key, _, window_key = self._keys(provider)
+        open_key, tripped_key, _, window_key, _ = self._keys(provider)
         pipe = self._client.pipeline(transaction=False)
         pipe.get(open_key).get(tripped_key).hgetall(window_key)
         open_value, tripped, window = pipe.execute()
