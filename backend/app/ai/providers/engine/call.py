@@ -123,9 +123,8 @@ class CallState:
         else:
             step = self.planner.next()
         if step is not None:
-            # A structured-output binding happens when a call first reaches the member; a
-            # binding error is the caller's (a schema the provider cannot take), as it was
-            # when every member bound up front -- not a provider failure to fail over on.
+            # Structured output binds when a call first reaches the member; a binding error
+            # is the caller's (a schema the provider cannot take), not a provider failure.
             step[0].bind_pending()
         return step
 
