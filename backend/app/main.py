@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from app.ai.cache import build_response_cache
+from app.ai.providers import build_runtime
 from app.api.errors import install_error_handlers
 from app.api.gateway import GATEWAY_PREFIX, install_gateway
 from app.api.openapi import install_openapi_limits
@@ -39,6 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
     )
     app.state.settings = settings
+    # The app's AI layer: every route's model, health, circuits and budgets come from it.
+    app.state.ai_runtime = runtime = build_runtime(settings)
+    app.router.add_event_handler("shutdown", runtime.close)
     app.state.response_cache = build_response_cache(settings)  # None unless AI_RESPONSE_CACHE_ENABLED
     app.include_router(health_router)
     # /v1 (OpenAI- and Anthropic-compatible gateway) first: routes are matched in order and
@@ -57,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodySizeLimitMiddleware, settings=settings, exempt_prefixes=(GATEWAY_PREFIX + "/",)
     )
     app.add_middleware(EarlyAuthMiddleware, settings=settings)
-    install_observability(app, settings)
+    install_observability(app, settings, runtime)
     install_error_handlers(app)
     install_openapi_limits(app, settings)
     return app

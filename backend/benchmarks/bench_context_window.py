@@ -21,10 +21,10 @@ from collections.abc import Callable
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
-from app.ai.providers.base import Member
-from app.ai.providers.context_window import ContextWindowGate, estimate_tokens
-from app.ai.providers.openai_provider import ADAPTER
-from app.ai.providers.routing import CallContext
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.adapters.openai import ADAPTER
+from app.ai.providers.policies.context_window import ContextWindowGate, estimate_tokens
+from app.ai.providers.policies.routing import CallContext
 from emulators import spawn_emulator_process
 
 TOOLS = [

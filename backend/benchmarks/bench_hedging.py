@@ -21,9 +21,7 @@ import statistics
 import time
 from typing import Any
 
-from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.health import HealthStats
-from app.ai.providers.hedging import build_hedge_policy
+from app.ai.providers import build_runtime
 from app.core.config import load_settings
 from emulators import Fault, spawn_emulator_process
 
@@ -40,15 +38,12 @@ async def main(calls: int, stall: float, hedge_ms: float, concurrency: int) -> N
             "_env_file": None, "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": openai.base_url,
             "ANTHROPIC_API_KEY": "sk-ant-bench", "ANTHROPIC_BASE_URL": anthropic.base_url,
             "AI_REQUEST_TIMEOUT": stall + 5, "AI_REQUEST_DEADLINE": stall + 10, "AI_LEDGER_ENABLED": False,
+            "AI_CIRCUIT_ENABLED": False,  # hedging measured alone
         }
         off_settings = load_settings(**common)
         on_settings = load_settings(**common, AI_HEDGE_AFTER_MS=hedge_ms)
-        off = get_llm_provider(settings=off_settings).model_copy(
-            update={"health": HealthStats(), "hedge": build_hedge_policy(off_settings)}
-        )
-        on = get_llm_provider(settings=on_settings).model_copy(
-            update={"health": HealthStats(), "hedge": build_hedge_policy(on_settings)}
-        )
+        off = build_runtime(off_settings).model()
+        on = build_runtime(on_settings).model()
         secondary = off.with_members([m for m in off.members if m.name == "anthropic"])
         sides = {"hedging off": off, f"hedging on ({hedge_ms:g} ms)": on, "secondary alone": secondary}
         for model in sides.values():  # warm-up: connections

@@ -23,10 +23,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.ai.providers.attempts import Attempt
-from app.ai.providers.circuit import CircuitBreaker, build_circuit_breaker
-from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.health import HealthStats
+from app.ai.providers import build_runtime
+from app.ai.providers.policies.circuit import CircuitBreaker
+from app.ai.providers.records import Attempt
 from app.core.config import load_settings
 from emulators import spawn_emulator_process
 
@@ -74,13 +73,15 @@ async def main(calls: int) -> None:
         redis_settings = settings.model_copy(
             update={"AI_STATE_REDIS_URL": REDIS_URL, "AI_STATE_KEY_PREFIX": f"bench:{uuid.uuid4().hex}"}
         )
-        base = get_llm_provider(settings=settings)
-        breakers = {
-            "memory store": build_circuit_breaker(settings, HealthStats()),
-            "redis store": build_circuit_breaker(redis_settings, HealthStats()),
+        runtimes = {
+            "no breaker": build_runtime(settings.model_copy(update={"AI_CIRCUIT_ENABLED": False})),
+            "memory store": build_runtime(settings),
+            "redis store": build_runtime(redis_settings),
         }
-        models = {"no breaker": base.model_copy(update={"health": HealthStats()})}
-        models.update({name: base.model_copy(update={"health": b}) for name, b in breakers.items()})
+        models = {name: runtime.model() for name, runtime in runtimes.items()}
+        breakers: dict[str, CircuitBreaker] = {
+            name: runtime.breaker for name, runtime in runtimes.items() if runtime.breaker is not None
+        }
         sides = {name: _caller(model) for name, model in models.items()}
         _report(f"full calls ({calls} each, interleaved)", await _interleave(sides, calls), "no breaker")
         ops = {name: _store_ops(breaker) for name, breaker in breakers.items()}

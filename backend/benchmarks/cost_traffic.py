@@ -34,7 +34,7 @@ import itertools
 import random
 from dataclasses import dataclass
 
-from app.ai.providers.prompt_caching import minimum_tokens
+from app.ai.providers.adapters.prompt_caching import minimum_tokens
 
 DAY = 86_400.0
 PROMPT_CACHE_TTL = 300.0

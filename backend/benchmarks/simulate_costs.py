@@ -33,12 +33,12 @@ from langchain_core.messages import HumanMessage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.ai.providers.base import Member
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.assembly import build_member
 from app.ai.providers.factory import provider_order
-from app.ai.providers.pricing import DEFAULT_PRICES, PriceTable
-from app.ai.providers.registry import get_adapter
-from app.ai.providers.routing import CallContext, PriorityStrategy, RoutingStrategy
-from app.ai.providers.strategies import CostStrategy
+from app.ai.providers.policies.pricing import DEFAULT_PRICES, PriceTable
+from app.ai.providers.policies.routing import CallContext, PriorityStrategy, RoutingStrategy
+from app.ai.providers.policies.strategies import CostStrategy
 from app.core.config import load_settings
 from benchmarks.cost_traffic import PromptCacheSim, ResponseCacheSim
 from benchmarks.cost_traffic import make_traffic as make_feature_traffic
@@ -194,7 +194,7 @@ def _members(primary: str, openai_model: str, anthropic_model: str) -> tuple[lis
         OPENAI_MODEL=openai_model, ANTHROPIC_MODEL=anthropic_model,
     )
     names = provider_order(settings)
-    return [Member(p, get_adapter(p).build(settings), get_adapter(p)) for p in names], settings
+    return [build_member(p, settings) for p in names], settings
 
 
 def run(calls: int, seed: int) -> None:

@@ -9,6 +9,13 @@ Routes (query strings such as ``?beta=true`` are ignored): ``POST /v1/messages``
 ``POST /v1/messages/count_tokens``, ``GET /v1/models``.  Auth: ``x-api-key`` (or an
 ``Authorization: Bearer`` token); missing/empty -- or containing ``invalid`` -- is a
 401 ``authentication_error``.  ``max_tokens`` is required, as in the real API.
+
+Prefill, as the Messages API does it: a conversation ending with an ``assistant`` turn
+is continued from that turn's text (the reply holds only the new text; see
+:func:`emulators.content.continuation`).  A final assistant turn ending in whitespace
+is a 400 (``final assistant content cannot end with trailing whitespace``), and the
+models that do not support prefill (Claude 4.6 and later, and any model under the
+``reject_prefill`` fault) answer it with Anthropic's 400 ``invalid_request_error``.
 """
 
 from __future__ import annotations
@@ -23,12 +30,20 @@ from emulators.faults import Fault
 from emulators.wire import EmulatorRequest, JsonResponse, SseEvent, StreamResponse, encode_json
 
 PROVIDER = "anthropic"
-MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1")
+MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1", "claude-opus-4-6")
+#: Models that refuse a prefilled final assistant turn (Claude 4.6 and later).
+NO_PREFILL_MODELS = frozenset({"claude-opus-4-6", "claude-sonnet-4-6"})
+TRAILING_WHITESPACE_MESSAGE = "messages: final assistant content cannot end with trailing whitespace"
+NO_PREFILL_MESSAGE = (
+    "This model does not support assistant message prefill. "
+    "The conversation must end with a user message."
+)
 _STOP_REASONS = {
     "tool": "tool_use",
     "length": "max_tokens",
     "stop_sequence": "stop_sequence",
     "stop": "end_turn",
+    "content_filter": "refusal",
 }
 
 
@@ -165,7 +180,16 @@ class AnthropicApp:
                 message="A maximum of 4 blocks with cache_control may be provided. "
                 f"Found {breakpoints}.",
             )
-        answer = content.compose_answer(_conversation(body, model))
+        conv = _conversation(body, model)
+        fault = request.fault
+        if conv.prefill is not None:
+            if conv.prefill != conv.prefill.rstrip():
+                return self._error(400, None, request_id, message=TRAILING_WHITESPACE_MESSAGE)
+            if model in NO_PREFILL_MODELS or (fault is not None and fault.reject_prefill):
+                return self._error(400, None, request_id, message=NO_PREFILL_MESSAGE)
+        answer = content.compose_answer(conv)
+        if fault is not None:
+            answer = content.shape_answer(answer, fault.truncate_after, fault.content_filter_after)
         cache = prompt_cache.anthropic_usage(self.prompt_cache, body, model)
         unmarked = prompt_cache.strip_cache_control(body)
         prompt_tokens = content.count_tokens(
@@ -258,6 +282,7 @@ def _conversation(body: dict[str, Any], model: str) -> Conversation:
     schema = fmt.get("schema") if structured and isinstance(fmt, dict) else None
     stops = tuple(s for s in body.get("stop_sequences") or [] if isinstance(s, str))
     max_tokens = body.get("max_tokens")
+    prefill = _text_of(last.get("content")) if last.get("role") == "assistant" else None
     return Conversation(
         provider=PROVIDER,
         model=model,
@@ -271,6 +296,7 @@ def _conversation(body: dict[str, Any], model: str) -> Conversation:
         max_tokens=int(max_tokens) if isinstance(max_tokens, int | float) else None,
         stops=stops,
         prompt_texts=(_text_of(body.get("system")), *user_texts),
+        prefill=prefill,
     )
 
 

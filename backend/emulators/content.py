@@ -39,6 +39,12 @@ Content rules
   tool-result and plain answers, not over a tool call.
 * ``stop`` sequences cut the text before the first occurrence; ``max_tokens`` cuts the
   token list (finish ``length`` / ``max_tokens``).
+* Prefill (a request ending with an assistant turn, on the providers and models that
+  continue one): the model continues its own text.  The answer it *would* give is
+  composed as above, in the voice of the prefill (its ``[provider:model]`` tag, when it
+  has one); when that answer starts with the prefill, the reply is exactly the rest of
+  it -- no word repeated, none missing -- else a fresh answer appended after a space.
+  Usage counts only the continued tokens.
 """
 
 from __future__ import annotations
@@ -244,7 +250,7 @@ class Answer:
     tokens: list[str]
     tool: ToolSpec | None
     arguments: dict[str, Any] | None
-    finish: str  # "stop" | "length" | "tool" | "stop_sequence"
+    finish: str  # "stop" | "length" | "tool" | "stop_sequence" | "content_filter"
     stop_sequence: str | None
     completion_tokens: int
 
@@ -271,6 +277,25 @@ class Conversation:
     stops: tuple[str, ...] = ()
     prompt_texts: tuple[str, ...] = ()
     """Text of the system prompt and every user message, for a schema the prompt gives."""
+    prefill: str | None = None
+    """Text of a trailing assistant turn the model continues (None: a new answer)."""
+
+
+_TAG_RE = re.compile(r"^\[[^\]\s]+:[^\]\s]+\]")
+
+
+def continuation(full: str, prefill: str, own_tag: str) -> str:
+    """What a model continuing `prefill` adds, given the answer it would have given.
+
+    The answer is re-voiced with the prefill's tag (the model carries on what "it" had
+    started, whoever started it), then the part after the prefill is returned.
+    """
+    voice = _TAG_RE.match(prefill)
+    if voice and full.startswith(own_tag):
+        full = voice.group(0) + full[len(own_tag):]
+    if full.startswith(prefill):
+        return full[len(prefill):]
+    return full if not prefill or prefill[-1].isspace() else " " + full
 
 
 def compose_answer(conv: Conversation) -> Answer:
@@ -293,6 +318,8 @@ def compose_answer(conv: Conversation) -> Answer:
         text = tool_result_text(conv.provider, conv.model, conv.tool_result)
     else:
         text = reply_text(conv.provider, conv.model, conv.last_user_text)
+    if conv.prefill is not None:
+        text = continuation(text, conv.prefill, prefix(conv.provider, conv.model))
     text, stop = apply_stop(text, conv.stops)
     tokens, truncated = limit_tokens(tokenize(text), conv.max_tokens)
     finish = "length" if truncated else ("stop_sequence" if stop is not None else "stop")
@@ -305,6 +332,18 @@ def compose_answer(conv: Conversation) -> Answer:
         stop_sequence=stop if not truncated else None,
         completion_tokens=len(tokens),
     )
+
+
+def shape_answer(answer: Answer, truncate_after: int | None, filter_after: int | None) -> Answer:
+    """Apply the answer-shaping faults: stop at the output limit (finish ``length``) or
+    at the content filter (finish ``content_filter``) after N tokens of a text answer."""
+    if answer.tool is not None:
+        return answer
+    for limit, finish in ((filter_after, "content_filter"), (truncate_after, "length")):
+        if limit is not None:
+            tokens = answer.tokens[: max(limit, 0)]
+            return Answer("".join(tokens), tokens, None, None, finish, None, len(tokens))
+    return answer
 
 
 class IdFactory:

@@ -34,7 +34,19 @@ class _OpenAIError:
     code: str | None
     message: str
     param: str | None = None
+    extra: dict[str, Any] | None = None  # provider-specific fields (Azure's innererror)
 
+
+AZURE_CONTENT_FILTER_MESSAGE = (
+    "The response was filtered due to the prompt triggering Azure OpenAI's content "
+    "management policy. Please modify your prompt and retry. To learn more about our "
+    "content filtering policies please read our documentation: "
+    "https://go.microsoft.com/fwlink/?linkid=2198766"
+)
+_AZURE_FILTER_RESULT = {
+    category: {"filtered": category == "violence", "severity": "medium" if category == "violence" else "safe"}
+    for category in ("hate", "self_harm", "sexual", "violence")
+}
 
 _OPENAI_BY_STATUS: dict[int, _OpenAIError] = {
     400: _OpenAIError(400, "invalid_request_error", None, "Invalid request (emulated fault)."),
@@ -102,6 +114,21 @@ _OPENAI_BY_TYPE: dict[str, _OpenAIError] = {
         "content_policy_violation",
         "Your request was rejected as a result of our safety system.",
     ),
+    # Azure OpenAI's prompt filter: `type` is null, the verdict is in `innererror`.
+    "content_filter": _OpenAIError(
+        400,
+        "",
+        "content_filter",
+        AZURE_CONTENT_FILTER_MESSAGE,
+        "prompt",
+        {
+            "status": 400,
+            "innererror": {
+                "code": "ResponsibleAIPolicyViolation",
+                "content_filter_result": _AZURE_FILTER_RESULT,
+            },
+        },
+    ),
     # Anthropic names, so one chaos mix can drive both emulators.
     "overloaded_error": _OPENAI_BY_STATUS[503],
     "api_error": _OPENAI_BY_STATUS[500],
@@ -134,15 +161,14 @@ def openai_error(
             else _OpenAIError(status or 400, "invalid_request_error", None, "Invalid request.")
         )
     text = message or spec.message.format(model=model, tokens=tokens, key=key)
-    body = {
-        "error": {
-            "message": text,
-            "type": spec.type,
-            "param": param if param is not None else spec.param,
-            "code": code if code is not None else spec.code,
-        }
+    error: dict[str, Any] = {
+        "message": text,
+        "type": spec.type or None,
+        "param": param if param is not None else spec.param,
+        "code": code if code is not None else spec.code,
+        **(spec.extra or {}),
     }
-    return (status or spec.status), body
+    return (status or spec.status), {"error": error}
 
 
 _ANTHROPIC_STATUS_TYPE: dict[int, str] = {

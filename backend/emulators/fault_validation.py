@@ -103,6 +103,12 @@ RULES: dict[str, Callable[[Any], str | None]] = {
     "reset": _boolean("reset"),
     "stream_error_after": _non_negative_int("stream_error_after"),
     "cut_after": _non_negative_int("cut_after"),
+    "first_token_delay": _non_negative_number("first_token_delay"),
+    "stall_after": _non_negative_int("stall_after"),
+    "malformed_after": _non_negative_int("malformed_after"),
+    "truncate_after": _non_negative_int("truncate_after"),
+    "content_filter_after": _non_negative_int("content_filter_after"),
+    "reject_prefill": _boolean("reject_prefill"),
     "times": _times,
     "probability": _probability,
 }

@@ -17,13 +17,16 @@ Selection order for every provider request (control endpoints are never faulted)
 the requests; a request it skips does not consume one of its ``times``.
 
 Fields that do not fit the request are ignored: stream faults (``cut_after``,
-``stream_error_after``, ``token_delay``) do nothing on a non-streaming request (the
+``stream_error_after``, ``stall_after``, ``malformed_after``, ``first_token_delay``,
+``token_delay``) do nothing on a non-streaming request (the
 fault is still selected, so it still uses up one of its ``times``).  A fault with only
 ``error_type`` (no ``status``) is an error response with that type's usual status,
 unless it also has a stream fault, in which case ``error_type`` names the in-stream
 error instead.
 Precedence inside one fault: ``delay`` first, then ``reset``, then ``hang``, then
-``status``, then the stream faults.
+``status``, then the stream faults.  Answer-shaping faults (``truncate_after``,
+``content_filter_after``, ``reject_prefill``) are applied by the provider app, which
+reads them from ``EmulatorRequest.fault``; they combine with the stream faults.
 
 The plan is shared between the test thread and the emulator's event-loop thread, so
 every method takes a lock.
@@ -66,6 +69,26 @@ class Fault:
     """In a stream: emit N content tokens, then end the body with no terminal event."""
     token_delay: float = 0.0
     """Seconds between stream events."""
+    first_token_delay: float = 0.0
+    """In a stream: seconds of silence after the headers and opening events, before the
+    first content token (a provider that "answered" but is not producing)."""
+    stall_after: int | None = None
+    """In a stream: emit N content tokens, then fall silent with the connection held
+    open until the client gives up (no terminal event, no close)."""
+    malformed_after: int | None = None
+    """In a stream: after N content tokens, one event whose JSON is cut short (the
+    SDKs cannot decode it); the stream then goes on and completes normally."""
+    truncate_after: int | None = None
+    """The answer stops after N tokens at the output limit: ``finish_reason: length``
+    (OpenAI), ``stop_reason: max_tokens`` (Anthropic), ``MAX_TOKENS`` (Gemini); streamed
+    or not. A well-formed answer, not a transport fault."""
+    content_filter_after: int | None = None
+    """The provider's content filter stops the answer after N tokens: OpenAI/Azure
+    ``finish_reason: content_filter``, Anthropic ``stop_reason: refusal``, Gemini
+    ``finishReason: SAFETY`` -- a 200 answer, streamed or not."""
+    reject_prefill: bool = False
+    """Answer a request that ends with an assistant turn (a prefill) with the provider's
+    400, as models without prefill support do; other requests are answered normally."""
     times: int | None = None
     """How many requests the fault applies to; ``None`` = every request until cleared."""
     probability: float = 1.0
@@ -87,7 +110,19 @@ class Fault:
     @property
     def is_stream_fault(self) -> bool:
         """True when the fault only changes how a stream is emitted."""
-        return self.stream_error_after is not None or self.cut_after is not None
+        return any(
+            value is not None
+            for value in (self.stream_error_after, self.cut_after, self.stall_after, self.malformed_after)
+        ) or self.first_token_delay > 0
+
+    @property
+    def shapes_answer(self) -> bool:
+        """True when the fault changes the answer itself (the provider app applies it)."""
+        return (
+            self.truncate_after is not None
+            or self.content_filter_after is not None
+            or self.reject_prefill
+        )
 
 
 # A reasonable default mix for ``--chaos-seed`` without an explicit mix: mostly

@@ -21,6 +21,10 @@ chaos mix drives all three): ``rate_limit_exceeded`` (429 per-minute quota, tran
 (400, Google's token-count message), ``invalid_api_key``, ``permission_error``,
 ``model_not_found``, and ``safety`` / ``safety_response`` -- a 200 answer whose prompt
 (resp. candidate) was blocked by the safety filters, as Gemini does.
+
+Prefill: contents ending with a ``model`` turn are continued from its text, as Gemini
+2.x models do; the models Google documents as refusing it (Gemini 3.6 Flash, 3.5
+Flash-Lite and later) and the ``reject_prefill`` fault answer 400 ``INVALID_ARGUMENT``.
 """
 
 from __future__ import annotations
@@ -38,7 +42,19 @@ PROVIDER = "gemini"
 MODELS = ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.0-flash")
 CONTEXT_WINDOW = 1_048_576
 _ROUTE = re.compile(r"^/v1(?:beta|alpha)?/models/(?P<model>[^:/]+):(?P<method>\w+)$")
-_FINISH = {"stop": "STOP", "tool": "STOP", "stop_sequence": "STOP", "length": "MAX_TOKENS"}
+_FINISH = {
+    "stop": "STOP",
+    "tool": "STOP",
+    "stop_sequence": "STOP",
+    "length": "MAX_TOKENS",
+    "content_filter": "SAFETY",
+}
+#: Models that refuse a prefilled final model turn (Google: 3.6 Flash, 3.5 Flash-Lite, later).
+NO_PREFILL_MODELS = frozenset({"gemini-3.6-flash", "gemini-3.5-flash-lite"})
+NO_PREFILL_MESSAGE = (
+    "Model prefill is not supported for this model: the final turn must be a user "
+    "message or a function response."
+)
 _RPC = "type.googleapis.com/google.rpc."
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -189,7 +205,9 @@ class GeminiApp:
         if not isinstance(body.get("contents"), list) or not body["contents"]:
             message = "* GenerateContentRequest.contents: contents is not specified"
             return JsonResponse(400, google_error(400, message))
-        return self._generate(body, model, stream=method == "streamGenerateContent")
+        return self._generate(
+            body, model, stream=method == "streamGenerateContent", fault=request.fault
+        )
 
     def fault_error(self, fault: Fault, request: EmulatorRequest) -> JsonResponse:
         """Error (or safety-blocked 200) response for an injected fault."""
@@ -208,8 +226,17 @@ class GeminiApp:
         return _sse(error)
 
     # ------------------------------------------------------------- answers
-    def _generate(self, body: dict[str, Any], model: str, *, stream: bool) -> JsonResponse | StreamResponse:
-        answer = content.compose_answer(_conversation(body, model))
+    def _generate(
+        self, body: dict[str, Any], model: str, *, stream: bool, fault: Fault | None = None
+    ) -> JsonResponse | StreamResponse:
+        conv = _conversation(body, model)
+        if conv.prefill is not None and (
+            model in NO_PREFILL_MODELS or (fault is not None and fault.reject_prefill)
+        ):
+            return JsonResponse(400, google_error(400, NO_PREFILL_MESSAGE))
+        answer = content.compose_answer(conv)
+        if fault is not None:
+            answer = content.shape_answer(answer, fault.truncate_after, fault.content_filter_after)
         prompt_tokens = _prompt_tokens(body)
         usage = {
             "promptTokenCount": prompt_tokens,
@@ -267,6 +294,10 @@ def _response(
     candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
     if finish is not None:
         candidate["finishReason"] = finish
+    if finish == "SAFETY":
+        candidate["safetyRatings"] = [
+            {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}
+        ]
     return {
         "candidates": [candidate],
         "usageMetadata": usage,
@@ -373,6 +404,7 @@ def _conversation(body: dict[str, Any], model: str) -> Conversation:
     structured = config.get("responseMimeType") == "application/json"
     schema = config.get("responseJsonSchema") or config.get("responseSchema")
     max_tokens = config.get("maxOutputTokens")
+    prefill = _text(last.get("parts")) if last.get("role") == "model" else None
     return Conversation(
         provider=PROVIDER,
         model=model,
@@ -386,4 +418,5 @@ def _conversation(body: dict[str, Any], model: str) -> Conversation:
         max_tokens=int(max_tokens) if isinstance(max_tokens, int | float) else None,
         stops=tuple(s for s in config.get("stopSequences") or [] if isinstance(s, str)),
         prompt_texts=(_text((body.get("systemInstruction") or {}).get("parts")), *user_texts),
+        prefill=prefill,
     )

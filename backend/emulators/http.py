@@ -228,7 +228,7 @@ class EmulatorServer:
         request.fault = fault
         self._record(request)
         if fault is None:
-            await self._send_response(conn, writer, self._answer(request), None)
+            await self._send_response(conn, writer, self._answer(request), None, reader)
             return True
 
         if fault.delay > 0:
@@ -249,7 +249,7 @@ class EmulatorServer:
                 response.headers["retry-after-ms"] = _number(fault.retry_after_ms)
             await self._send_json(conn, writer, response)
             return True
-        await self._send_response(conn, writer, self._answer(request), fault)
+        await self._send_response(conn, writer, self._answer(request), fault, reader)
         return True
 
     def _answer(self, request: EmulatorRequest) -> Response:
@@ -266,11 +266,12 @@ class EmulatorServer:
         writer: asyncio.StreamWriter,
         response: Response,
         fault: Fault | None,
+        reader: asyncio.StreamReader,
     ) -> None:
         if isinstance(response, JsonResponse):
             await self._send_json(conn, writer, response)
         else:
-            await self._send_stream(conn, writer, response, fault)
+            await self._send_stream(conn, writer, response, fault, reader)
 
     async def _send_json(
         self, conn: h11.Connection, writer: asyncio.StreamWriter, response: JsonResponse
@@ -295,9 +296,13 @@ class EmulatorServer:
         writer: asyncio.StreamWriter,
         response: StreamResponse,
         fault: Fault | None,
+        reader: asyncio.StreamReader,
     ) -> None:
         cut_after = fault.cut_after if fault else None
         error_after = fault.stream_error_after if fault else None
+        stall_after = fault.stall_after if fault else None
+        malformed_after = fault.malformed_after if fault else None
+        first_token_delay = fault.first_token_delay if fault else 0.0
         token_delay = fault.token_delay if fault else 0.0
         headers = {
             "content-type": "text/event-stream; charset=utf-8",
@@ -305,12 +310,13 @@ class EmulatorServer:
             **response.headers,
             "transfer-encoding": "chunked",
         }
-        if cut_after is not None or error_after is not None:
+        if cut_after is not None or error_after is not None or stall_after is not None:
             # The stream will end abnormally: make sure nobody reuses the connection.
             headers["connection"] = "close"
         self._write(conn, writer, _response_head(response.status, headers))
         await writer.drain()
         tokens_sent = 0
+        malformed_sent = False
         for index, event in enumerate(response.events):
             if event.kind != "head":
                 reached = event.kind == "tail"
@@ -320,6 +326,16 @@ class EmulatorServer:
                     break
                 if cut_after is not None and (reached or tokens_sent >= cut_after):
                     break
+                if stall_after is not None and (reached or tokens_sent >= stall_after):
+                    await _hold_open(reader)
+                    return
+                if malformed_after is not None and not malformed_sent and tokens_sent >= malformed_after:
+                    malformed_sent = True
+                    self._write(conn, writer, h11.Data(data=_malformed(event)))
+                    await writer.drain()
+                if first_token_delay > 0 and tokens_sent == 0:
+                    await asyncio.sleep(first_token_delay)
+                    first_token_delay = 0.0
             if token_delay > 0 and index > 0:
                 await asyncio.sleep(token_delay)
             self._write(conn, writer, h11.Data(data=event.data))
@@ -418,6 +434,20 @@ def _abort_with_rst(writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     writer.transport.abort()
+
+
+async def _hold_open(reader: asyncio.StreamReader) -> None:
+    """A stalled stream: send nothing more, keep the socket open until the client leaves."""
+    while await reader.read(_READ_SIZE):
+        pass
+
+
+def _malformed(event: SseEvent) -> bytes:
+    """An undecodable copy of `event` (same SSE event name, its JSON cut in half), as a
+    garbling proxy or a provider bug delivers it; the real event follows it."""
+    head, sep, data = event.data.partition(b"data: ")
+    payload = data.rstrip(b"\r\n")
+    return head + sep + payload[: max(1, len(payload) // 2)] + data[len(payload):]
 
 
 def _number(value: float) -> str:

@@ -8,6 +8,13 @@ the SDK reads is present with the real shape.  Answer content follows
 Routes (with or without the ``/v1`` prefix): ``POST /v1/chat/completions``,
 ``GET /v1/models``, ``GET /v1/models/{id}``, ``POST /v1/embeddings``.  A missing/empty
 ``Authorization: Bearer`` key -- or a key containing ``invalid`` -- answers 401.
+
+A conversation ending with an assistant message is accepted, as OpenAI accepts it: the
+model answers it afresh (it does not continue that message).  A request carrying vLLM's
+``continue_final_message: true`` is answered the way vLLM (and llama.cpp, Ollama, LM
+Studio for a final assistant turn) answers it: the final message is continued
+(:func:`emulators.content.continuation`).  The ``reject_prefill`` fault turns such a
+request into a 400, as servers whose chat template cannot continue a message answer.
 """
 
 from __future__ import annotations
@@ -167,7 +174,17 @@ class OpenAIApp:
             )
         model = str(body["model"])
         conv = _conversation(body, model)
+        fault = request.fault
+        if conv.prefill is not None and fault is not None and fault.reject_prefill:
+            return self._error(
+                400,
+                None,
+                message="continue_final_message is not supported by this model's chat template.",
+                param="messages",
+            )
         answer = content.compose_answer(conv)
+        if fault is not None:
+            answer = content.shape_answer(answer, fault.truncate_after, fault.content_filter_after)
         prompt_tokens = content.count_tokens(messages, body.get("tools"), body.get("functions"))
         cached_tokens = prompt_cache.openai_cached_tokens(self.prompt_cache, body, model, prompt_tokens)
         usage = {
@@ -184,7 +201,9 @@ class OpenAIApp:
         }
         completion_id = self.ids.make("chatcmpl-", 29)
         call_id = self.ids.make("call_", 24) if answer.tool else None
-        finish = {"tool": "tool_calls", "length": "length"}.get(answer.finish, "stop")
+        finish = {
+            "tool": "tool_calls", "length": "length", "content_filter": "content_filter"
+        }.get(answer.finish, "stop")
         if body.get("stream"):
             options = body.get("stream_options") or {}
             include_usage = bool(options.get("include_usage")) if isinstance(options, dict) else False
@@ -314,6 +333,11 @@ def _conversation(body: dict[str, Any], model: str) -> Conversation:
     stop = body.get("stop")
     stops = (stop,) if isinstance(stop, str) else tuple(s for s in stop or [] if isinstance(s, str))
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    prefill = (
+        _text_of(last.get("content"))
+        if role == "assistant" and body.get("continue_final_message") is True
+        else None
+    )
     return Conversation(
         provider=PROVIDER,
         model=model,
@@ -331,6 +355,7 @@ def _conversation(body: dict[str, Any], model: str) -> Conversation:
             for m in messages
             if m.get("role") in ("system", "developer", "user")
         ),
+        prefill=prefill,
     )
 
 

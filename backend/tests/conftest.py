@@ -95,6 +95,8 @@ def emulator_settings(
             "ANTHROPIC_BASE_URL": anthropic_emulator.base_url,
             "AI_REQUEST_TIMEOUT": 5.0,
             "AI_REQUEST_DEADLINE": 10.0,
+            # Failover-first: these suites test failover; blip retries are tested on their own.
+            "AI_RETRY_WAIT_MAX": 0.0,
             "_env_file": None,
         }
         values.update(overrides)

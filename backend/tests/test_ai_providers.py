@@ -11,9 +11,9 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
+from app.ai.providers.engine.chat_model import HybridChatModel
 from app.ai.providers.errors import ProviderNotConfiguredError
 from app.ai.providers.factory import ProviderError, get_llm_provider
-from app.ai.providers.hybrid import HybridChatModel
 from app.core.config import ConfigError, Settings, load_settings
 from app.main import create_app
 from emulators import Fault, RunningEmulator

@@ -19,8 +19,8 @@ from pydantic import BaseModel
 
 from app.ai.cache import ResponseCache, cache_mode
 from app.ai.chains.served import ServedBy
-from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.observers import CallRecord, notify_registered
+from app.ai.providers import AIRuntime
+from app.ai.providers.records import CallRecord
 from app.api.ai_responses import ai_headers, ai_json
 from app.core.config import Settings
 from app.core.request_context import get_client_id, get_request_id
@@ -41,12 +41,14 @@ def cacheable(served: ServedBy, complete: bool) -> bool:
     return complete and not served.degraded and not truncated and served.provider not in ("", "local")
 
 
-def _served_by(settings: Settings) -> list[tuple[str, str]]:
-    return [(m.name, m.model_name) for m in get_llm_provider(settings=settings).members]
+def _served_by(runtime: AIRuntime) -> list[tuple[str, str]]:
+    return [(m.name, m.model_name) for m in runtime.model().members]
 
 
-def _record_hit(feature: str, body: Mapping[str, Any], settings: Settings, latency_ms: float) -> None:
-    notify_registered(
+def _record_hit(
+    feature: str, body: Mapping[str, Any], settings: Settings, runtime: AIRuntime, latency_ms: float
+) -> None:
+    runtime.notify(
         CallRecord(
             outcome="cached", provider=body.get("provider"), model=body.get("model"), failover=False,
             strategy=settings.AI_ROUTING_STRATEGY, latency_ms=round(latency_ms, 3), attempts=(),
@@ -78,7 +80,8 @@ async def cached_answer(
     key_inputs = dict(inputs)
     if settings.AI_ROUTING_STRATEGY == "ab":  # sticky per user: another user may be on another arm
         key_inputs["user_id"] = request.headers.get("x-user-id")
-    key = await cache.key_for(feature, key_inputs, tables, _served_by(settings), instructions)
+    runtime: AIRuntime = request.app.state.ai_runtime
+    key = await cache.key_for(feature, key_inputs, tables, _served_by(runtime), instructions)
     if key is not None and mode == "use":
         hit = await cache.get(key)
         if hit is not None:
@@ -87,7 +90,7 @@ async def cached_answer(
                 **hit.body, "cached": True, "cost_usd": 0.0, "usage": {}, "attempts": [],
                 "failover": False, "latency_ms": round(latency_ms, 3),
             }
-            _record_hit(feature, content, settings, latency_ms)
+            _record_hit(feature, content, settings, runtime, latency_ms)
             served = ServedBy(provider=str(content.get("provider", "")), model=str(content.get("model", "")),
                               cached=True)
             headers = {**ai_headers(served), "Age": str(hit.age_seconds)}

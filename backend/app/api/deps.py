@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from app.ai.providers import AIRuntime
 from app.core.config import Settings
 from app.core.request_context import reset_client_id, set_client_id
 
@@ -18,6 +19,15 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_ai_runtime(request: Request) -> AIRuntime:
+    """The AI runtime of the running app: its models, health, circuits and budgets."""
+    runtime: AIRuntime = request.app.state.ai_runtime
+    return runtime
+
+
+RuntimeDep = Annotated[AIRuntime, Depends(get_ai_runtime)]
 
 
 async def bind_client_id(request: Request) -> AsyncIterator[None]:

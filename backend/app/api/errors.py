@@ -5,6 +5,9 @@
 * `ProviderError` because no provider is configured -> 503 `ai_not_configured`, the
   settings to set, and no `Retry-After`: retrying cannot help until an operator acts.
 * `StreamInterruptedError` outside a stream -> 502 with a typed body.
+* A provider's content-policy refusal (either of the two above, caused by one) -> 422
+  `content_filtered` with the provider's reason: the request was judged, not the
+  service unavailable, so no `Retry-After` and no degraded answer.
 * Any other exception -> 500 `{"detail": "internal error", "request_id": ...}`, logged
   with its traceback server-side, never echoed to the client.
 * Validation errors (422) and `HTTPException`s keep FastAPI's `{"detail": ...}` shape and
@@ -29,6 +32,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.ai.providers.errors import (
+    ContentFilteredError,
     ProviderError,
     ProviderNotConfiguredError,
     StreamInterruptedError,
@@ -41,6 +45,30 @@ logger = logging.getLogger("app.api")
 AI_UNAVAILABLE = "ai_unavailable"
 AI_NOT_CONFIGURED = "ai_not_configured"
 STREAM_INTERRUPTED = "stream_interrupted"
+CONTENT_FILTERED = "content_filtered"
+
+
+def refusal_of(error: BaseException) -> dict[str, Any] | None:
+    """{provider, reason, message} when a provider's content policy ended the call."""
+    if isinstance(error, ProviderError):
+        attempt = error.content_filter
+        if attempt is None:
+            return None
+        return {"provider": attempt.provider, "reason": attempt.reason, "message": attempt.error}
+    cause = error.__cause__ if isinstance(error, StreamInterruptedError) else error
+    if isinstance(cause, ContentFilteredError):
+        return {"provider": cause.provider, "reason": cause.kind, "message": cause.reason}
+    return None
+
+
+def refused_response(error: BaseException) -> JSONResponse | None:
+    """422 `content_filtered` with the provider's reason, or None for other failures."""
+    refusal = refusal_of(error)
+    if refusal is None:
+        return None
+    body = error_body(error, CONTENT_FILTERED)
+    body["error"].update(refusal)
+    return JSONResponse(status_code=422, content=body)
 
 
 def error_body(error: BaseException, kind: str) -> dict[str, Any]:
@@ -84,11 +112,13 @@ def unavailable_response(error: BaseException) -> JSONResponse:
 
 
 async def _provider_error(_request: Request, error: Exception) -> JSONResponse:
-    return unavailable_response(error)
+    return refused_response(error) or unavailable_response(error)
 
 
 async def _stream_interrupted(_request: Request, error: Exception) -> JSONResponse:
-    return JSONResponse(status_code=502, content=error_body(error, STREAM_INTERRUPTED))
+    return refused_response(error) or JSONResponse(
+        status_code=502, content=error_body(error, STREAM_INTERRUPTED)
+    )
 
 
 def json_safe(value: Any) -> Any:
@@ -167,5 +197,6 @@ AI_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "Every AI provider failed and AI_DEGRADED_MODE is false; see Retry-After.",
         "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
     },
+    422: {"description": "A provider's content policy refused: `content_filtered` with its reason."},
     500: {"description": "Unexpected error: `{detail: 'internal error', request_id}`, no trace."},
 }

@@ -15,9 +15,8 @@ import textwrap
 import time
 from typing import Any
 
+from app.ai.providers.assembly import adapter_for, describe_configuration, provider_config
 from app.ai.providers.errors import describe
-from app.ai.providers.factory import describe_configuration
-from app.ai.providers.registry import get_adapter
 from app.cli import command
 from app.commands.tables import format_table
 from app.core.config import Settings
@@ -40,15 +39,16 @@ def check_provider(name: str, settings: Settings, timeout: float) -> dict[str, A
     `reachable` is True, False, or "reached, key rejected" (a 401/403: the provider
     answered, so the network is fine and the key is what to fix).
     """
-    adapter = get_adapter(name)
+    adapter = adapter_for(name, settings)
+    config = provider_config(name, adapter, settings)
     row: dict[str, Any] = {
-        "provider": name, "configured": adapter.is_configured(settings), "reachable": None,
-        "latency_ms": None, "model": adapter.model_name(settings), "detail": "",
+        "provider": name, "configured": adapter.is_configured(config), "reachable": None,
+        "latency_ms": None, "model": config.model, "detail": "",
     }
     if not row["configured"]:
         row["detail"] = "set " + ", ".join(adapter.required_settings)
         return row
-    model = adapter.build(settings)
+    model = adapter.build(config)
     started = time.monotonic()
     try:
         answer = model.invoke(PROBE_PROMPT, max_tokens=5, timeout=timeout)

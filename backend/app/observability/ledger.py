@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Engine
 
-from app.ai.providers.observers import CallRecord
-from app.ai.providers.pricing import token_counts
+from app.ai.providers.policies.pricing import token_counts
+from app.ai.providers.records import CallRecord
 from app.core.request_context import get_client_id, get_request_id
 from app.models.usage import ATTEMPT_OUTCOME_PREFIX, UsageRecord
 

@@ -16,72 +16,88 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from app.ai.providers.observers import CallRecord
-from app.ai.providers.pricing import token_counts
+from app.ai.providers.policies.pricing import token_counts
+from app.ai.providers.records import CallRecord
 
-REGISTRY = CollectorRegistry(auto_describe=True)
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120)
-
-CALLS = Counter(
-    "tandem_ai_calls", "Finished AI calls.",
-    ["provider", "model", "outcome", "strategy", "arm", "feature"], registry=REGISTRY,
-)
-FAILOVERS = Counter(
-    "tandem_ai_failovers", "Calls served by another provider than the first tried.",
-    ["from_provider", "to_provider"], registry=REGISTRY,
-)
-ERRORS = Counter(
-    "tandem_ai_attempt_errors", "Failed provider attempts by error class.",
-    ["provider", "error_class", "reason"], registry=REGISTRY,
-)
-SKIPS = Counter(
-    "tandem_ai_provider_skips", "Providers skipped before any attempt (budget, circuit...).",
-    ["provider", "reason"], registry=REGISTRY,
-)
-LATENCY = Histogram(
-    "tandem_ai_call_latency_seconds", "Whole-call latency, retries and failover included.",
-    ["provider", "outcome"], buckets=_LATENCY_BUCKETS, registry=REGISTRY,
-)
-TTFT = Histogram(
-    "tandem_ai_time_to_first_token_seconds", "Time to the first streamed token of the answer.",
-    ["provider"], buckets=_LATENCY_BUCKETS, registry=REGISTRY,
-)
-TOKENS = Counter(
-    "tandem_ai_tokens", "Tokens reported by the providers.", ["provider", "model", "direction"],
-    registry=REGISTRY,
-)
-FEEDBACK = Counter(
-    "tandem_ai_feedback", "Ratings of AI answers (POST /api/v1/ai/feedback) by arm and verdict.",
-    ["arm", "provider", "feature", "verdict"], registry=REGISTRY,
-)
-COST = Counter(
-    "tandem_ai_cost_usd", "Spend in USD at list prices.", ["provider", "model"], registry=REGISTRY,
-)
 
 
 class MetricsObserver:
-    """Turns each `CallRecord` into metric updates (cheap: a few dict look-ups)."""
+    """Turns each `CallRecord` into metric updates (cheap: a few dict look-ups).
+
+    Each observer has its own registry: one per application, fed by that application's
+    `AIRuntime`, so `/metrics` shows the calls of the runtime that served them.
+    """
+
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry(auto_describe=True)
+        self.calls = Counter(
+            "tandem_ai_calls", "Finished AI calls.",
+            ["provider", "model", "outcome", "strategy", "arm", "feature"], registry=registry,
+        )
+        self.failovers = Counter(
+            "tandem_ai_failovers",
+            "Calls served by another provider than the routing order's first (skipped or failed).",
+            ["from_provider", "to_provider", "reason"], registry=registry,
+        )
+        self.errors = Counter(
+            "tandem_ai_attempt_errors", "Failed provider attempts by error class.",
+            ["provider", "error_class", "reason"], registry=registry,
+        )
+        self.skips = Counter(
+            "tandem_ai_provider_skips", "Providers skipped before any attempt (budget, circuit...).",
+            ["provider", "reason"], registry=registry,
+        )
+        self.latency = Histogram(
+            "tandem_ai_call_latency_seconds", "Whole-call latency, retries and failover included.",
+            ["provider", "outcome"], buckets=_LATENCY_BUCKETS, registry=registry,
+        )
+        self.ttft = Histogram(
+            "tandem_ai_time_to_first_token_seconds", "Time to the first streamed token of the answer.",
+            ["provider"], buckets=_LATENCY_BUCKETS, registry=registry,
+        )
+        self.tokens = Counter(
+            "tandem_ai_tokens", "Tokens reported by the providers.", ["provider", "model", "direction"],
+            registry=registry,
+        )
+        self.cost = Counter(
+            "tandem_ai_cost_usd", "Spend in USD at list prices.", ["provider", "model"], registry=registry,
+        )
+        self.feedback = Counter(
+            "tandem_ai_feedback", "Ratings of AI answers (POST /api/v1/ai/feedback) by arm and verdict.",
+            ["arm", "provider", "feature", "verdict"], registry=registry,
+        )
 
     def on_call(self, record: CallRecord) -> None:
         provider = record.provider or "none"
         feature = str(record.metadata.get("feature") or "unknown")[:64]
-        CALLS.labels(provider, record.model or "none", record.outcome, record.strategy,
-                     record.arm or "none", feature).inc()
-        LATENCY.labels(provider, record.outcome).observe(record.latency_ms / 1000.0)
-        if record.failover and record.attempts:
-            FAILOVERS.labels(record.attempts[0].provider, provider).inc()
+        self.calls.labels(provider, record.model or "none", record.outcome, record.strategy,
+                          record.arm or "none", feature).inc()
+        self.latency.labels(provider, record.outcome).observe(record.latency_ms / 1000.0)
+        if record.failover:
+            origin = record.arm or (record.attempts[0].provider if record.attempts else "none")
+            self.failovers.labels(origin, provider, record.failover_reason or "unknown").inc()
         for attempt in record.attempts:
             if not attempt.ok:
-                ERRORS.labels(attempt.provider, attempt.outcome, attempt.reason or "unknown").inc()
+                self.errors.labels(attempt.provider, attempt.outcome, attempt.reason or "unknown").inc()
         for skipped in record.skipped:
-            SKIPS.labels(skipped.get("provider", "?"), skipped.get("reason", "?").split(":")[0]).inc()
+            self.skips.labels(skipped.get("provider", "?"), skipped.get("reason", "?").split(":")[0]).inc()
         if record.ttft_ms is not None:
-            TTFT.labels(provider).observe(record.ttft_ms / 1000.0)
+            self.ttft.labels(provider).observe(record.ttft_ms / 1000.0)
         for direction, count in token_counts(record.usage).items():
             if count:  # input (cached included), output, cache_read, cache_write
-                TOKENS.labels(provider, record.model or "none", direction.removesuffix("_tokens")).inc(count)
+                kind = direction.removesuffix("_tokens")
+                self.tokens.labels(provider, record.model or "none", kind).inc(count)
         if record.cost_usd:
-            COST.labels(provider, record.model or "none").inc(record.cost_usd)
+            self.cost.labels(provider, record.model or "none").inc(record.cost_usd)
+
+    def install_scrape_gauges(self, gauges: ScrapeTimeGauges) -> None:
+        """Read budget and circuit gauges from `gauges` at each scrape."""
+        self.registry.register(gauges)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every series."""
+        return generate_latest(self.registry)
 
 
 _CIRCUIT_VALUES = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
@@ -123,20 +139,3 @@ class ScrapeTimeGauges(Collector):
             for provider, figures in self.circuits().items():
                 state.add_metric([provider], _CIRCUIT_VALUES.get(str(figures.get("state")), -1.0))
             yield state
-
-
-_gauges: ScrapeTimeGauges | None = None
-
-
-def install_scrape_gauges(gauges: ScrapeTimeGauges) -> None:
-    """Use `gauges` for the scrape-time series (the latest app's sources win)."""
-    global _gauges
-    if _gauges is not None:
-        REGISTRY.unregister(_gauges)
-    REGISTRY.register(gauges)
-    _gauges = gauges
-
-
-def render() -> bytes:
-    """The Prometheus text exposition of every series."""
-    return generate_latest(REGISTRY)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from app.ai.chains.candidate_matching_chain import CandidateMatchingChain
-from app.ai.chains.ranking import ranking_schema, reads_then_release, structured_runnables
+from app.ai.chains.ranking import ranking_schema, reads_then_release
 from app.ai.chains.recommendation_chain import RecommendationChain
 from app.core.config import Settings
 from app.db import new_session
@@ -107,8 +107,8 @@ async def test_same_shortlist_reuses_schema_and_runnable(settings: Settings, dem
     with new_session(engine) as session:
         chain = RecommendationChain(session, settings)
         first = await chain.arun(7, 3)
-        builds = structured_runnables.builds
+        builds = chain.runtime.structured_outputs.builds
         second = await chain.arun(7, 3)
     engine.dispose()
-    assert structured_runnables.builds == builds, "the second call reused the binding"
+    assert chain.runtime.structured_outputs.builds == builds, "the second call reused the binding"
     assert [i.id for i in first.items] == [i.id for i in second.items]

@@ -84,10 +84,22 @@ def test_cover_letter_stream_interrupted_after_content_ends_with_error_event(
     make_client: Callable[..., TestClient], emulators: dict[str, RunningEmulator]
 ) -> None:
     emulators["openai"].faults.push(Fault(stream_error_after=3))
-    events = sse_events(make_client().post("/api/v1/cover-letters", json={**LETTER, "stream": True}).text)
+    client = make_client(AI_STREAM_RESUME="off")
+    events = sse_events(client.post("/api/v1/cover-letters", json={**LETTER, "stream": True}).text)
     assert [name for name, _ in events][-1] == "error"
     assert events[-1][1]["error"]["type"] == "stream_interrupted"
     assert any(name == "token" for name, _ in events)
+
+
+def test_cover_letter_stream_cut_after_content_is_continued_by_the_fallback(
+    make_client: Callable[..., TestClient], emulators: dict[str, RunningEmulator]
+) -> None:
+    whole = make_client().post("/api/v1/cover-letters", json=LETTER).json()["letter"]
+    emulators["openai"].faults.push(Fault(stream_error_after=3, times=1))
+    events = sse_events(make_client().post("/api/v1/cover-letters", json={**LETTER, "stream": True}).text)
+    assert events[-1][0] == "done"
+    assert "".join(data["text"] for name, data in events if name == "token") == whole
+    assert events[-1][1]["resumed"] is True and events[-1][1]["provider"] == "anthropic"
 
 
 def test_cover_letter_degraded_503_and_404(make_client: Callable[..., TestClient]) -> None:

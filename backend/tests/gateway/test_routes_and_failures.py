@@ -7,8 +7,8 @@ import pytest
 
 from app.ai.gateway.failures import from_provider_error
 from app.ai.gateway.routes import RouteTable, Target, UnknownModelError
-from app.ai.providers.attempts import Attempt
 from app.ai.providers.errors import ProviderError
+from app.ai.providers.records import Attempt
 from app.core.config import ConfigError, load_settings
 
 

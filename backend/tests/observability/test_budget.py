@@ -13,20 +13,16 @@ import pytest
 import redis
 from langchain_core.messages import HumanMessage
 
-from app.ai.providers.base import Member
-from app.ai.providers.budget import (
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.assembly import build_member, build_runtime, configured_budgets
+from app.ai.providers.policies.budget import (
     BudgetTracker,
     MemorySpendStore,
     RedisSpendStore,
-    budget_tracker,
-    configured_budgets,
     period_end,
 )
-from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.gates import build_gates
-from app.ai.providers.observers import CallRecord
-from app.ai.providers.registry import get_adapter
-from app.ai.providers.routing import CallContext
+from app.ai.providers.policies.routing import CallContext
+from app.ai.providers.records import CallRecord
 from app.core.config import Settings, load_settings
 
 BACKEND = Path(__file__).resolve().parents[2]
@@ -42,7 +38,7 @@ class FakeClock:
 
 def _member(name: str) -> Member:
     settings = load_settings(_env_file=None, OPENAI_API_KEY="sk-x", ANTHROPIC_API_KEY="sk-y")
-    return Member(name, get_adapter(name).build(settings), get_adapter(name))
+    return build_member(name, settings)
 
 
 CONTEXT = CallContext([HumanMessage("hi")])
@@ -85,9 +81,10 @@ def test_budget_settings_build_the_gate_and_the_call_fails_over(
     settings = emulator_settings(AI_BUDGET_OPENAI_DAILY_USD=0.0001, AI_BUDGET_ANTHROPIC_MONTHLY_USD=50)
     expected = [("anthropic", "monthly", 50.0), ("openai", "daily", 0.0001)]
     assert sorted(configured_budgets(settings)) == expected
-    tracker = budget_tracker(settings)
-    assert tracker in build_gates(settings)
-    model = get_llm_provider(settings=settings)
+    runtime = build_runtime(settings)
+    tracker = runtime.budgets
+    assert tracker in runtime.policy.gates
+    model = runtime.model()
     first = model.invoke("write tokens=200").response_metadata["hybrid"]
     assert first["provider"] == "openai" and first["cost_usd"] > 0.0001
     second = model.invoke("hello").response_metadata["hybrid"]
@@ -95,7 +92,8 @@ def test_budget_settings_build_the_gate_and_the_call_fails_over(
     assert second["skipped"][0]["provider"] == "openai"
     assert "budget_exhausted" in second["skipped"][0]["reason"]
     assert tracker.snapshot()["openai"]["daily"]["remaining_usd"] == 0
-    assert not any(isinstance(g, BudgetTracker) for g in build_gates(load_settings(_env_file=None)))
+    unlimited = build_runtime(load_settings(_env_file=None)).policy.gates
+    assert not any(isinstance(g, BudgetTracker) for g in unlimited)
 
 
 def test_a_broken_budget_store_never_fails_the_call() -> None:
@@ -108,7 +106,7 @@ def test_a_broken_budget_store_never_fails_the_call() -> None:
 
 _CHILD = """
 import sys
-from app.ai.providers.budget import BudgetTracker, RedisSpendStore
+from app.ai.providers.policies.budget import BudgetTracker, RedisSpendStore
 tracker = BudgetTracker({"openai": {"daily": 1.0}}, RedisSpendStore(sys.argv[1], prefix=sys.argv[2]))
 for _ in range(int(sys.argv[3])):
     tracker.record("openai", 0.01)

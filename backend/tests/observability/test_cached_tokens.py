@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from app.ai.providers.observers import CallRecord
-from app.ai.providers.pricing import DEFAULT_PRICES, PriceTable
+from app.ai.providers.policies.pricing import DEFAULT_PRICES, PriceTable
+from app.ai.providers.records import CallRecord
 from app.core.request_context import reset_client_id, set_client_id
 from app.observability.ledger import row_for
-from app.observability.metrics import MetricsObserver, render
+from app.observability.metrics import MetricsObserver
 
 USAGE = {
     "input_tokens": 3_000, "output_tokens": 100,
@@ -35,8 +35,9 @@ def test_ledger_row_carries_cache_tokens_and_the_receiving_key() -> None:
 
 
 def test_metrics_count_cache_reads_separately() -> None:
-    MetricsObserver().on_call(_record())
-    text = render().decode()
+    metrics = MetricsObserver()
+    metrics.on_call(_record())
+    text = metrics.render().decode()
     assert 'tandem_ai_tokens_total{direction="cache_read",model="gpt-4o-cached-test",provider="openai"} 2048.0' in text
 
 

@@ -26,8 +26,9 @@ def test_metrics_expose_calls_failovers_errors_latency_tokens_cost_and_budget(
     emulator_settings: Callable[..., Settings], openai_emulator: RunningEmulator
 ) -> None:
     settings = emulator_settings(AI_BUDGET_ANTHROPIC_DAILY_USD=5, AI_REQUEST_TIMEOUT=0.5, AI_LEDGER_ENABLED=False)
-    client = _client(settings)
-    model = get_llm_provider(settings=settings)
+    app = create_app(settings)
+    client = TestClient(app)
+    model = app.state.ai_runtime.model()
     model.invoke("hello", config={"metadata": {"feature": "metrics-test"}})
     openai_emulator.faults.push(Fault(status=503, times=1))
     model.invoke("hello", config={"metadata": {"feature": "metrics-test"}})
@@ -38,7 +39,7 @@ def test_metrics_expose_calls_failovers_errors_latency_tokens_cost_and_budget(
     for fragment in (
         'tandem_ai_calls_total{arm="openai",feature="metrics-test",model="gpt-4o",outcome="ok",'
         'provider="openai",strategy="priority"}',
-        'tandem_ai_failovers_total{from_provider="openai",to_provider="anthropic"}',
+        'tandem_ai_failovers_total{from_provider="openai",reason="server_error",to_provider="anthropic"}',
         'tandem_ai_attempt_errors_total{error_class="transient",provider="openai"',
         'tandem_ai_call_latency_seconds_bucket{le="0.5",outcome="ok",provider="openai"}',
         'tandem_ai_time_to_first_token_seconds_count{provider="openai"}',
@@ -65,7 +66,8 @@ def test_ai_status_reports_providers_health_latency_spend_and_strategy(
         AI_BUDGET_OPENAI_DAILY_USD=2, DATABASE_URL=url, AI_LEDGER_FLUSH_SECONDS=0.05,
     )
     with _client(settings) as client:
-        get_llm_provider(settings=settings).invoke("hello tokens=20")
+        runtime = client.app.state.ai_runtime  # type: ignore[attr-defined]  # the app's own runtime
+        get_llm_provider(runtime=runtime).invoke("hello tokens=20")
         client.app.state.usage_ledger.flush()  # type: ignore[attr-defined]
         body: dict[str, Any] = client.get("/api/v1/ai/status").json()
     assert body["strategy"] == {"name": "weighted", "weights": {"openai": 1.0, "anthropic": 0.0}}
@@ -84,12 +86,45 @@ def test_ai_status_reports_providers_health_latency_spend_and_strategy(
         assert key in status["strategy"]
 
 
+def test_status_and_metrics_read_the_runtime_that_served_the_calls(
+    emulator_settings: Callable[..., Settings], openai_emulator: RunningEmulator
+) -> None:
+    """Two differently configured apps in one process: each reports its own calls only."""
+    circuits = create_app(emulator_settings(
+        AI_CIRCUIT_ENABLED=True, AI_CIRCUIT_MIN_FAILURES=2, AI_REQUEST_TIMEOUT=0.5, AI_LEDGER_ENABLED=False,
+    ))
+    weighted = create_app(emulator_settings(
+        AI_ROUTING_STRATEGY="weighted", AI_ROUTING_WEIGHTS="openai=0,anthropic=1",
+        AI_CIRCUIT_ENABLED=False, AI_LEDGER_ENABLED=False,
+    ))  # built last: a process-wide "latest" breaker or tracker would be this one
+    openai_emulator.faults.set_default(Fault(status=500))
+    for _ in range(2):
+        circuits.state.ai_runtime.model().invoke("hello", config={"metadata": {"feature": "one"}})
+    openai_emulator.faults.clear()
+    weighted.state.ai_runtime.model().invoke("hello", config={"metadata": {"feature": "two"}})
+
+    first = TestClient(circuits).get("/api/v1/ai/status").json()
+    second = TestClient(weighted).get("/api/v1/ai/status").json()
+    assert first["providers"]["openai"]["circuit"] == "open"
+    assert first["providers"]["openai"]["health"]["failures"] == 2
+    assert first["providers"]["anthropic"]["health"]["successes"] == 2
+    assert first["strategy"] == {"name": "priority"}
+    assert second["providers"]["openai"]["circuit"] is None and second["providers"]["openai"]["health"] is None
+    assert second["providers"]["anthropic"]["health"]["successes"] == 1
+    assert second["strategy"]["name"] == "weighted"
+    one = TestClient(circuits).get("/metrics").text
+    two = TestClient(weighted).get("/metrics").text
+    assert 'feature="one"' in one and 'feature="two"' not in one
+    assert 'feature="two"' in two and 'feature="one"' not in two
+    assert 'tandem_ai_circuit_state{provider="openai"} 2.0' in one
+
+
 def test_request_id_is_echoed_or_made_and_reaches_the_provider_log_line(
     emulator_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = emulator_settings(AI_LEDGER_ENABLED=False)
     app = create_app(settings)
-    model = get_llm_provider(settings=settings)
+    model = app.state.ai_runtime.model()
 
     @app.get("/probe")
     def probe() -> dict[str, str]:  # a route calling the model, as the AI features do

@@ -41,8 +41,9 @@ def test_every_series_the_dashboard_queries_is_in_metrics(
 ) -> None:
     settings = emulator_settings(AI_LEDGER_ENABLED=False, AI_REQUEST_TIMEOUT=0.5,
                                  AI_BUDGET_OPENAI_DAILY_USD=0.000001)
-    client = TestClient(create_app(settings))
-    model = get_llm_provider(settings=settings)
+    app = create_app(settings)
+    client = TestClient(app)
+    model = get_llm_provider(runtime=app.state.ai_runtime)  # the app's runtime feeds its /metrics
     openai_emulator.faults.push(Fault(status=503, times=1))
     model.invoke("hello")                     # a failed attempt and a failover
     list(model.stream("stream tokens=5"))     # time to first token; spends the tiny openai budget

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.observers import CallRecord, register_observer, unregister_observer
+from app.ai.providers import build_runtime
+from app.ai.providers.records import CallRecord
 from app.core.config import Settings
 from app.db import get_engine, upgrade
 from app.main import create_app
@@ -39,9 +39,10 @@ def test_calls_are_written_in_the_background(
     ledger_db_url: str, emulator_settings: Callable[..., Settings], openai_emulator: RunningEmulator
 ) -> None:
     ledger = UsageLedger(get_engine(ledger_db_url), flush_seconds=0.1)
-    register_observer(ledger)
+    runtime = build_runtime(emulator_settings(AI_REQUEST_TIMEOUT=0.5))
+    runtime.add_observer(ledger)
     try:
-        model = get_llm_provider(settings=emulator_settings(AI_REQUEST_TIMEOUT=0.5))
+        model = runtime.model()
         metadata = {"feature": "matching", "request_id": "req-123"}
         model.invoke("rank these tokens=30", config={"metadata": metadata})
         openai_emulator.faults.push(Fault(status=500, times=1))
@@ -49,7 +50,7 @@ def test_calls_are_written_in_the_background(
         assert ledger.pending <= 3  # the calls returned without waiting for the database (3 rows)
         rows = _wait_for_rows(ledger_db_url, 3)
     finally:
-        unregister_observer(ledger)
+        runtime.remove_observer(ledger)
         ledger.close()
     first, failed_attempt, second = rows
     assert (failed_attempt.provider, failed_attempt.outcome, failed_attempt.feature) == (
@@ -69,7 +70,7 @@ def test_nothing_is_lost_on_a_clean_app_shutdown(
 ) -> None:
     settings = emulator_settings(DATABASE_URL=ledger_db_url, AI_LEDGER_FLUSH_SECONDS=3600)
     app = create_app(settings)
-    model = get_llm_provider(settings=settings)
+    model = app.state.ai_runtime.model()
     with TestClient(app):
         ledger = app.state.usage_ledger
         assert ledger is not None

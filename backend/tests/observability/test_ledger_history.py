@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.observers import CallRecord
+from app.ai.providers.records import CallRecord
 from app.core.config import Settings
 from app.db import get_engine
 from app.main import create_app
@@ -24,8 +24,9 @@ def test_history_survives_a_restart_and_adds_up_every_worker(
     ledger_db_url: str, emulator_settings: Callable[..., Settings], openai_emulator: RunningEmulator
 ) -> None:
     settings = emulator_settings(DATABASE_URL=ledger_db_url, AI_LEDGER_FLUSH_SECONDS=0.05, AI_REQUEST_TIMEOUT=1.0)
-    model = get_llm_provider(settings=settings)
-    with TestClient(create_app(settings)):  # the first process: two calls, then it stops
+    first = create_app(settings)
+    model = get_llm_provider(runtime=first.state.ai_runtime)  # the app's runtime feeds its ledger
+    with TestClient(first):  # the first process: two calls, then it stops
         model.invoke("hello")
         openai_emulator.faults.push(Fault(status=503, times=1))
         model.invoke("hello")

@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import HumanMessage
 
+from app.ai.providers.assembly import build_price_table
+from app.ai.providers.engine.call import CallState
+from app.ai.providers.engine.policy import CallPolicy
 from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.pricing import DEFAULT_PRICES, PriceTable, call_cost, cost_of, parse_prices
+from app.ai.providers.policies.pricing import DEFAULT_PRICES, PriceTable, PriceTableError, parse_prices
 from app.core.config import ConfigError, Settings, load_settings
 
 
@@ -51,12 +54,12 @@ def test_prices_are_overridden_from_the_environment_and_from_a_file(tmp_path: Pa
         AI_PRICES_FILE=str(prices),
         AI_PRICES=json.dumps({"gpt-4o": {"input": 5, "output": 6, "cached_input": 1}}),
     )
-    table = PriceTable.from_settings(settings)
+    table = build_price_table(settings)
     assert table.price_of("gpt-4o").input == Decimal(5)  # type: ignore[union-attr]  # env wins over file
     assert table.price_of("local-llm") is not None
     usage = {"input_tokens": 1_000_000, "output_tokens": 0}
-    assert cost_of("gpt-4o", usage, settings) == Decimal(5)
-    assert cost_of("unpriced", usage, settings) == Decimal(0)
+    assert table.cost_of("gpt-4o", usage) == Decimal(5)
+    assert table.cost_of("unpriced", usage) is None
 
 
 @pytest.mark.parametrize(
@@ -71,7 +74,7 @@ def test_prices_are_overridden_from_the_environment_and_from_a_file(tmp_path: Pa
     ],
 )
 def test_invalid_price_overrides_name_the_setting(payload: object, fragment: str) -> None:
-    with pytest.raises(ConfigError, match=fragment) as info:
+    with pytest.raises(PriceTableError, match=fragment) as info:
         parse_prices(payload, "AI_PRICES")
     assert "AI_PRICES" in str(info.value)
 
@@ -84,13 +87,16 @@ def test_invalid_price_settings_fail_at_start_up(tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     with pytest.raises(ConfigError, match="AI_PRICES_FILE"):
-        PriceTable.from_settings(load_settings(_env_file=None, AI_PRICES_FILE=str(broken)))
+        build_price_table(load_settings(_env_file=None, AI_PRICES_FILE=str(broken)))
     with pytest.raises(ConfigError, match="AI_PRICES is not valid JSON"):
-        PriceTable.from_settings(Settings.model_construct(AI_PRICES="{", AI_PRICES_FILE=None))
+        build_price_table(Settings.model_construct(AI_PRICES="{", AI_PRICES_FILE=None))
 
 
 def test_without_a_cost_meter_no_cost_is_attached() -> None:
-    assert call_cost([], "gpt-4o", {"input_tokens": 1, "output_tokens": 1}) is None
+    call = CallState(CallPolicy(prices=None), [], [HumanMessage("hi")])
+    scope = call.attempt(get_llm_provider(settings=load_settings(
+        _env_file=None, OPENAI_API_KEY="sk-test-openai")).members[0])
+    assert call.succeeded(scope, {"input_tokens": 1, "output_tokens": 1})["cost_usd"] is None
 
 
 @pytest.mark.parametrize("primary", ["openai", "anthropic"])

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from app.ai.providers.factory import get_llm_provider
 from app.core.config import Settings
 from app.db import get_engine, init_db, session_scope
 from app.main import create_app
@@ -54,7 +53,11 @@ def serve(emulator_settings: Callable[..., Settings], tmp_path: Path) -> Iterato
                 DATABASE_URL=f"sqlite:///{tmp_path / 'status.db'}", AI_LEDGER_FLUSH_SECONDS=0.05,
                 AI_REQUEST_TIMEOUT=0.5, **overrides,
             )
-            return servers.enter_context(serving(create_app(settings)))
+            app = create_app(settings)
+            start.apps.append(app)  # type: ignore[attr-defined]  # tests call through its runtime
+            return servers.enter_context(serving(app))
+
+        start.apps = []  # type: ignore[attr-defined]
 
         init_db(f"sqlite:///{tmp_path / 'status.db'}")
         yield start
@@ -82,7 +85,7 @@ def test_each_chart_draws_lines_with_several_points_on_a_time_axis(
 ) -> None:
     _seed_history(f"sqlite:///{tmp_path / 'status.db'}")
     base = serve()
-    model = get_llm_provider(settings=emulator_settings(AI_REQUEST_TIMEOUT=0.5))
+    model = serve.apps[-1].state.ai_runtime.model()  # type: ignore[attr-defined]  # the served app's calls
     model.invoke("hello tokens=10")
     openai_emulator.faults.push(Fault(status=500, times=1))
     model.invoke("hello")

@@ -9,14 +9,13 @@ from collections.abc import Callable
 import pytest
 from langchain_core.messages import HumanMessage
 
-from app.ai.providers.attempts import Attempt
-from app.ai.providers.base import Member
+from app.ai.providers import build_runtime
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.assembly import build_member
 from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.observers import CallRecord
-from app.ai.providers.pricing import DEFAULT_PRICES, PriceTable
-from app.ai.providers.registry import get_adapter
-from app.ai.providers.routing import CallContext, PriorityStrategy, build_strategy
-from app.ai.providers.strategies import (
+from app.ai.providers.policies.pricing import DEFAULT_PRICES, PriceTable
+from app.ai.providers.policies.routing import CallContext, PriorityStrategy
+from app.ai.providers.policies.strategies import (
     ABStrategy,
     CostStrategy,
     LatencyStrategy,
@@ -24,6 +23,7 @@ from app.ai.providers.strategies import (
     WeightedStrategy,
     estimate_input_tokens,
 )
+from app.ai.providers.records import Attempt, CallRecord
 from app.core.config import ConfigError, Settings, load_settings
 from emulators import Fault, RunningEmulator
 
@@ -36,7 +36,7 @@ def _members(
         OPENAI_MODEL=openai_model, ANTHROPIC_MODEL=anthropic_model,
     )
     names = ("openai", "anthropic")
-    return [Member(name, get_adapter(name).build(settings), get_adapter(name)) for name in names]
+    return [build_member(name, settings) for name in names]
 
 
 def _context(text: str = "hello", **metadata: object) -> CallContext:
@@ -125,7 +125,7 @@ def test_ab_split_is_sticky_per_user_and_matches_the_percentages() -> None:
 )
 def test_ai_routing_strategy_picks_the_strategy(name: str, kind: type) -> None:
     settings = load_settings(_env_file=None, AI_ROUTING_STRATEGY=name)
-    assert isinstance(build_strategy(settings), kind)
+    assert isinstance(build_runtime(settings).policy.strategy, kind)
 
 
 @pytest.mark.parametrize(

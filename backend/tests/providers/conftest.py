@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from app.ai.providers.engine.chat_model import HybridChatModel
 from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.hybrid import HybridChatModel
 from app.core.config import Settings
 from emulators import RunningEmulator
 

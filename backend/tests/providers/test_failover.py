@@ -192,8 +192,9 @@ def test_both_down_retries_round_robin_then_reports_every_attempt(
 def test_stream_failing_after_content_ends_with_a_typed_error_not_a_partial_answer(
     make_pair: Callable[..., Pair], direction: str, mode: str
 ) -> None:
+    """With continuation off (`AI_STREAM_RESUME=off`); tests/providers/test_rescue.py has it on."""
     for fault in (Fault(cut_after=3), Fault(stream_error_after=3)):
-        pair = make_pair(direction)
+        pair = make_pair(direction, AI_STREAM_RESUME="off")
         pair.primary.faults.push(fault)
         received: list[str] = []
 

@@ -17,11 +17,10 @@ import openai
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from app.ai.providers.anthropic_provider import AnthropicAdapter
-from app.ai.providers.backoff import backoff_delay, parse_retry_after
-from app.ai.providers.base import Member
-from app.ai.providers.classification import Classification, ErrorClass, classify, classify_status
-from app.ai.providers.deadline import Deadline
+from app.ai.providers.adapters.anthropic import AnthropicAdapter
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.adapters.openai import OpenAIAdapter
+from app.ai.providers.engine.planner import AttemptPlanner
 from app.ai.providers.errors import (
     IncompleteStreamError,
     ProviderError,
@@ -29,8 +28,9 @@ from app.ai.providers.errors import (
     describe,
     redact,
 )
-from app.ai.providers.openai_provider import OpenAIAdapter
-from app.ai.providers.planner import AttemptPlanner
+from app.ai.providers.policies.backoff import backoff_delay, parse_retry_after
+from app.ai.providers.policies.classification import Classification, ErrorClass, classify, classify_status
+from app.ai.providers.policies.deadline import Deadline
 
 OPENAI = OpenAIAdapter()
 ANTHROPIC = AnthropicAdapter()

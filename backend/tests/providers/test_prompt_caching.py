@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.messages import SystemMessage
 
 from app.ai.chains.served import stable_first
-from app.ai.providers.prompt_caching import MAX_BREAKPOINTS, add_breakpoints
+from app.ai.providers.adapters.prompt_caching import MAX_BREAKPOINTS, add_breakpoints
 from tests.providers.conftest import Pair
 
 INSTRUCTIONS = "rule " * 1200  # ~1200 tokens (emulator words), ~6000 characters

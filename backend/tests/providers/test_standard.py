@@ -6,9 +6,9 @@ from typing import Any
 
 from langchain_tests.unit_tests import ChatModelUnitTests
 
-from app.ai.providers.base import Member
-from app.ai.providers.hybrid import HybridChatModel
-from app.ai.providers.registry import get_adapter
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.assembly import build_member
+from app.ai.providers.engine.chat_model import HybridChatModel
 from app.core.config import load_settings
 
 _SETTINGS = load_settings(
@@ -20,8 +20,7 @@ _SETTINGS = load_settings(
 
 def _members() -> list[Member]:
     return [
-        Member(name, get_adapter(name).build(_SETTINGS), get_adapter(name))
-        for name in ("openai", "anthropic")
+        build_member(name, _SETTINGS) for name in ("openai", "anthropic")
     ]
 
 

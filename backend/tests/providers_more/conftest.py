@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from app.ai.providers.engine.chat_model import HybridChatModel
 from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.hybrid import HybridChatModel
 from app.core.config import Settings, load_settings
 from emulators import RunningEmulator
 from tests.support.emulator_fixtures import emulator_fixtures
@@ -78,6 +78,8 @@ def make_settings(
             ],
             "AI_REQUEST_TIMEOUT": 2.0,
             "AI_REQUEST_DEADLINE": 5.0,
+            # Failover-first: these suites test failover; blip retries are tested on their own.
+            "AI_RETRY_WAIT_MAX": 0.0,
             "AI_BACKOFF_BASE": 0.01,
             "AI_BACKOFF_MAX": 0.05,
             "AI_CIRCUIT_ENABLED": False,

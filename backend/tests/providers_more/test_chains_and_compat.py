@@ -11,9 +11,9 @@ import pytest
 from langchain_core.tools import tool
 from pydantic import BaseModel
 
+from app.ai.providers.adapters.registry import registered
+from app.ai.providers.engine.chat_model import HybridChatModel
 from app.ai.providers.factory import adapter_for, check_registry, describe_configuration, provider_order
-from app.ai.providers.hybrid import HybridChatModel
-from app.ai.providers.registry import registered
 from app.core.config import KNOWN_PROVIDERS, ConfigError, Settings, load_settings
 from emulators import Fault, RunningEmulator
 from tests.providers_more.conftest import GROQ_MODEL, OLLAMA_MODEL, hybrid, outcomes

@@ -9,16 +9,16 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
-from app.ai.providers.base import Member
-from app.ai.providers.context_window import (
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.adapters.openai import ADAPTER as OPENAI
+from app.ai.providers.engine.chat_model import HybridChatModel
+from app.ai.providers.policies.context_window import (
     DEFAULT_OUTPUT_RESERVE,
     ContextWindowGate,
     context_window,
     estimate_tokens,
 )
-from app.ai.providers.hybrid import HybridChatModel
-from app.ai.providers.openai_provider import ADAPTER as OPENAI
-from app.ai.providers.routing import CallContext
+from app.ai.providers.policies.routing import CallContext
 from emulators import Fault, RunningEmulator
 from tests.providers_more.conftest import OLLAMA_MODEL, hybrid, outcomes
 

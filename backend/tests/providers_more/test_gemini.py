@@ -11,8 +11,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.tools import tool
 from pydantic import BaseModel
 
+from app.ai.providers.engine.chat_model import HybridChatModel
 from app.ai.providers.errors import ProviderError
-from app.ai.providers.hybrid import HybridChatModel
 from emulators import Fault, RunningEmulator
 from tests.providers_more.conftest import hybrid, outcomes
 
@@ -111,10 +111,40 @@ GEMINI_FAILURES = {
         "request_fatal",
         "context_length_exceeded",
     ),
-    "prompt-blocked": (Fault(error_type="safety"), "request_fatal", "safety_blocked"),
-    "answer-blocked": (Fault(error_type="safety_response"), "request_fatal", "safety_blocked"),
     "reset": (Fault(reset=True), "transient", "connection"),
 }
+
+
+SAFETY_BLOCKS = {"prompt-blocked": Fault(error_type="safety"), "answer-blocked": Fault(error_type="safety_response")}
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke", "stream"])
+@pytest.mark.parametrize("fault", SAFETY_BLOCKS.values(), ids=SAFETY_BLOCKS)
+def test_gemini_safety_blocks_are_content_filter_refusals_that_end_the_call(
+    make_model: Callable[..., HybridChatModel],
+    gemini_emulator: RunningEmulator,
+    openai_emulator: RunningEmulator,
+    fault: Fault,
+    mode: str,
+) -> None:
+    import asyncio
+
+    gemini_emulator.faults.set_default(fault)
+    model = make_model("gemini", "openai")
+    with pytest.raises(ProviderError) as caught:
+        if mode == "invoke":
+            model.invoke("hello")
+        elif mode == "ainvoke":
+            asyncio.run(model.ainvoke("hello"))
+        else:
+            list(model.stream("hello"))
+    refusal = caught.value.content_filter
+    assert refusal is not None and (refusal.provider, refusal.reason) == ("gemini", "safety_blocked")
+    assert openai_emulator.request_count == 0  # no failover by default (AI_FAILOVER_ON_CONTENT_FILTER)
+
+    allowed = make_model("gemini", "openai", AI_FAILOVER_ON_CONTENT_FILTER=True)
+    answer = allowed.invoke("hello")
+    assert outcomes(answer) == [("gemini", "content_filter"), ("openai", "ok")]
 
 
 @pytest.mark.parametrize("mode", ["invoke", "ainvoke", "stream"])

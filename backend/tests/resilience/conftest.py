@@ -8,11 +8,8 @@ from typing import Any
 
 import pytest
 
-from app.ai.providers.circuit import build_circuit_breaker
-from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.health import HealthStats
-from app.ai.providers.hedging import build_hedge_policy
-from app.ai.providers.hybrid import HybridChatModel
+from app.ai.providers import build_runtime
+from app.ai.providers.engine.chat_model import HybridChatModel
 from app.core.config import Settings, load_settings
 from emulators import RunningEmulator, start_emulator
 
@@ -50,6 +47,8 @@ def resilience_settings(
             "ANTHROPIC_BASE_URL": emulators["anthropic"].base_url,
             "AI_REQUEST_TIMEOUT": 2.0,
             "AI_REQUEST_DEADLINE": 4.0,
+            # Failover-first: these suites test failover; blip retries are tested on their own.
+            "AI_RETRY_WAIT_MAX": 0.0,
             "AI_CIRCUIT_ENABLED": True,
             "AI_CIRCUIT_MIN_FAILURES": 3,
             "AI_CIRCUIT_COOLDOWN_SECONDS": 0.5,
@@ -63,14 +62,8 @@ def resilience_settings(
 
 
 def build_model(settings: Settings) -> HybridChatModel:
-    """A fresh hybrid model (not the factory's cache) with breaker and hedge from `settings`."""
-    model = get_llm_provider(settings=settings)
-    return model.model_copy(
-        update={
-            "health": build_circuit_breaker(settings, HealthStats()),
-            "hedge": build_hedge_policy(settings),
-        }
-    )
+    """The model of a fresh runtime: its own breaker and hedge policy from `settings`."""
+    return build_runtime(settings).model()
 
 
 def established_connections(port: int) -> int:

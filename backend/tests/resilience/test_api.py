@@ -11,6 +11,7 @@ import pytest
 from app.core.config import Settings
 from app.main import create_app
 from emulators import Fault, RunningEmulator
+from emulators.content import filler_words
 
 URL = "/api/v1/ai/complete"
 
@@ -100,10 +101,94 @@ async def test_stream_failing_after_content_ends_with_a_typed_error_event(
     client_for: Callable[..., httpx.AsyncClient], emulators: dict[str, RunningEmulator]
 ) -> None:
     emulators["openai"].faults.push(Fault(stream_error_after=3, times=1))
-    async with client_for() as client:
+    async with client_for(AI_STREAM_RESUME="off") as client:
         payload = {"messages": [{"role": "user", "content": "tokens=9"}], "stream": True}
         response = await client.post(URL, json=payload)
     events = _sse(response.text)
     assert events[-1][0] == "error"
     assert events[-1][1]["error"]["type"] == "stream_interrupted"
     assert all(name != "done" for name, _ in events)
+
+
+# -- rescuing the answer (issue 11) ---------------------------------------------------
+def _tokens(events: list[tuple[str, dict]]) -> str:
+    return "".join(data["text"] for name, data in events if name == "token")
+
+
+async def test_a_stream_cut_after_content_is_continued_word_for_word(
+    client_for: Callable[..., httpx.AsyncClient], emulators: dict[str, RunningEmulator]
+) -> None:
+    emulators["openai"].faults.push(Fault(cut_after=4, times=1))
+    async with client_for() as client:
+        payload = {"messages": [{"role": "user", "content": "tokens=12"}], "stream": True}
+        events = _sse((await client.post(URL, json=payload)).text)
+    done = events[-1][1]
+    assert events[-1][0] == "done" and done["resumed"] is True and done["resumed_from"] == "openai"
+    assert _tokens(events) == done["content"] == "[openai:gpt-4o] " + filler_words(12, seed="tokens=12")
+    assert done["provider"] == "anthropic" and done["failover"] is True
+
+
+async def test_restart_event_when_no_provider_can_continue(
+    client_for: Callable[..., httpx.AsyncClient], emulators: dict[str, RunningEmulator]
+) -> None:
+    """Anthropic breaks, its own continuation breaks too, OpenAI cannot continue a prefill:
+    a `restart` event, then OpenAI's complete answer."""
+    emulators["anthropic"].faults.push(Fault(cut_after=3, times=2))
+    async with client_for(AI_PROVIDER="anthropic", AI_FALLBACK_PROVIDER="openai") as client:
+        payload = {"messages": [{"role": "user", "content": "tokens=12"}], "stream": True}
+        events = _sse((await client.post(URL, json=payload)).text)
+    names = [name for name, _ in events]
+    assert names.count("restart") == 1 and names[-1] == "done"
+    after = events[names.index("restart") + 1:]
+    done = events[-1][1]
+    assert done["restarted"] is True and done["provider"] == "openai"
+    assert _tokens(after) == done["content"] == "[openai:gpt-4o] " + filler_words(12, seed="tokens=12")
+    assert events[names.index("restart")][1]["provider"] == "anthropic"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_content_policy_refusal_is_a_422_with_the_providers_reason(
+    client_for: Callable[..., httpx.AsyncClient], emulators: dict[str, RunningEmulator], stream: bool
+) -> None:
+    emulators["openai"].faults.push(Fault(error_type="content_policy_violation", times=1))
+    async with client_for(AI_DEGRADED_MODE=True) as client:
+        payload = {"messages": [{"role": "user", "content": "hello"}], "stream": stream}
+        response = await client.post(URL, json=payload)
+    body = response.json()["error"]
+    assert response.status_code == 422 and body["type"] == "content_filtered"
+    assert body["provider"] == "openai" and body["reason"] == "content_policy_violation"
+    assert "safety system" in body["message"]
+    assert emulators["anthropic"].request_count == 0
+
+
+async def test_an_answer_cut_by_the_output_limit_is_continued_or_flagged(
+    client_for: Callable[..., httpx.AsyncClient], emulators: dict[str, RunningEmulator]
+) -> None:
+    payload = {"messages": [{"role": "user", "content": "tokens=12"}]}
+    emulators["openai"].faults.push(Fault(truncate_after=5, times=1))
+    async with client_for() as client:
+        body = (await client.post(URL, json=payload)).json()
+    assert body["content"] == "[openai:gpt-4o] " + filler_words(12, seed="tokens=12")
+    assert body["truncated"] is False and body["continuations"] == 1
+
+    emulators["openai"].faults.push(Fault(truncate_after=5, times=1))
+    async with client_for(AI_MAX_CONTINUATIONS=0) as client:
+        body = (await client.post(URL, json=payload)).json()
+    assert body["truncated"] is True and body["finish_reason"] == "length"
+    assert len(body["content"].split()) == 5
+
+
+async def test_an_answer_from_a_fallback_after_an_open_circuit_says_failover(
+    client_for: Callable[..., httpx.AsyncClient], emulators: dict[str, RunningEmulator]
+) -> None:
+    emulators["openai"].faults.set_default(Fault(status=500))
+    payload = {"messages": [{"role": "user", "content": "hello"}]}
+    async with client_for() as client:
+        for _ in range(3):  # AI_CIRCUIT_MIN_FAILURES=3
+            await client.post(URL, json=payload)
+        body = (await client.post(URL, json=payload)).json()
+        metrics = (await client.get("/metrics")).text
+    assert all(a["provider"] != "openai" for a in body["attempts"])
+    assert body["failover"] is True and body["failover_reason"] == "circuit_open"
+    assert any(s["provider"] == "openai" for s in body["skipped"])
+    assert 'reason="circuit_open"' in metrics

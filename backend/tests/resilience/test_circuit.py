@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from app.ai.providers.circuit import CircuitBreaker, circuit_snapshot
-from app.ai.providers.state_store import (
+from app.ai.providers import build_runtime
+from app.ai.providers.policies.circuit import CircuitBreaker
+from app.ai.providers.policies.state_store import (
     CircuitPolicy,
     FallbackStore,
     MemoryStore,
@@ -216,7 +217,7 @@ def test_fallback_store_returns_to_redis(redis_url: str, monkeypatch: pytest.Mon
     store = FallbackStore(RedisStore(redis_url, f"test:{uuid.uuid4().hex}"))
     assert store.backend == "redis"
     assert build_store(None).backend == "memory"
-    monkeypatch.setattr("app.ai.providers.state_store.REDIS_RETRY_SECONDS", 0.0)
+    monkeypatch.setattr("app.ai.providers.policies.state_store.REDIS_RETRY_SECONDS", 0.0)
     assert store.admit("p", CircuitPolicy()).state == "closed"
 
 
@@ -265,15 +266,16 @@ def test_a_burst_seen_by_one_worker_opens_the_circuit_for_all_workers(
     assert all(_skipped(m)["openai"].startswith("circuit open") for m in others)
 
 
-def test_circuit_snapshot_reports_the_latest_breaker(
-    resilience_settings: Callable[..., Settings],
+async def test_circuit_snapshot_reports_the_breaker_that_served_the_calls(
+    resilience_settings: Callable[..., Settings], emulators: dict[str, RunningEmulator]
 ) -> None:
-    from app.ai.providers.factory import get_llm_provider
-
-    get_llm_provider(settings=resilience_settings())
-    snapshot = circuit_snapshot(["openai", "anthropic"])
+    serving = build_runtime(resilience_settings())
+    other = build_runtime(resilience_settings(AI_CIRCUIT_MIN_FAILURES=50))  # built later, never called
+    await _open_primary(serving.model(), emulators, Fault(status=500))
+    snapshot = serving.circuit_snapshot(["openai", "anthropic"])
     assert set(snapshot) >= {"openai", "anthropic"}
-    assert snapshot["openai"]["state"] in ("closed", "open", "half_open")
+    assert snapshot["openai"]["state"] == "open" and snapshot["anthropic"]["state"] == "closed"
+    assert other.circuit_snapshot(["openai"])["openai"]["state"] == "closed"
     assert isinstance(CircuitBreaker(MemoryStore()).snapshot(["x"])["x"]["state"], str)
 
 

@@ -10,9 +10,10 @@ import pytest
 from pydantic import BaseModel
 
 from app.ai.providers.errors import ProviderError
-from app.ai.providers.hedging import ADAPTIVE_MIN_SAMPLES, HedgePolicy
+from app.ai.providers.policies.hedge import ADAPTIVE_MIN_SAMPLES, HedgePolicy
 from app.core.config import ConfigError, Settings, load_settings
 from emulators import Fault, RunningEmulator
+from emulators.content import filler_words
 from tests.resilience.conftest import build_model, established_connections
 
 STALL = 1.5
@@ -81,7 +82,7 @@ async def test_stream_that_fails_before_content_moves_on_within_the_race(
 async def test_stream_cut_after_content_raises_instead_of_truncating(
     resilience_settings: Callable[..., Settings], emulators: dict[str, RunningEmulator]
 ) -> None:
-    model = build_model(resilience_settings(AI_HEDGE_AFTER_MS=500))
+    model = build_model(resilience_settings(AI_HEDGE_AFTER_MS=500, AI_STREAM_RESUME="off"))
     emulators["openai"].faults.push(Fault(cut_after=3, times=1))
     received = []
     with pytest.raises(Exception) as caught:
@@ -89,6 +90,19 @@ async def test_stream_cut_after_content_raises_instead_of_truncating(
             received.append(str(chunk.content))
     assert "after content" in str(caught.value)
     assert "".join(received).startswith("[openai:")
+
+
+async def test_a_hedged_stream_cut_after_content_is_continued(
+    resilience_settings: Callable[..., Settings], emulators: dict[str, RunningEmulator]
+) -> None:
+    model = build_model(resilience_settings(AI_HEDGE_AFTER_MS=500))
+    emulators["openai"].faults.push(Fault(cut_after=3, times=1))
+    text, meta = "", {}
+    async for chunk in model.astream("tokens=10"):
+        text += chunk.text
+        meta = chunk.response_metadata.get("hybrid") or meta
+    assert text == "[openai:gpt-4o] " + filler_words(10, seed="tokens=10")
+    assert meta["resumed"] is True and meta["provider"] == "anthropic"
 
 
 class Verdict(BaseModel):

@@ -27,8 +27,8 @@ from sqlmodel import Session
 
 from app.ai.chains.assistant_tools import SearchJobsArgs, run_tool, search_jobs, tool_definitions
 from app.ai.chains.served import DATA_RULE, LOCAL_PROVIDER, ServedBy, run_config
+from app.ai.providers import AIRuntime, build_runtime
 from app.ai.providers.errors import ProviderError
-from app.ai.providers.factory import get_llm_provider
 from app.ai.rag.match_search import known_skills
 from app.core.config import Settings
 from app.models import Message, MessageRole
@@ -84,9 +84,11 @@ def degraded_reply(session: Session, text: str) -> tuple[str, list[dict[str, Any
 class Assistant:
     """Runs one user turn of a conversation."""
 
-    def __init__(self, session: Session, settings: Settings) -> None:
+    def __init__(self, session: Session, settings: Settings, runtime: AIRuntime | None = None) -> None:
         self.session = session
         self.settings = settings
+        # The app's runtime (its circuits, budgets, metrics); a standalone chain builds its own.
+        self.runtime = runtime or build_runtime(settings)
         self.conversations = ConversationRepository(session)
 
     async def turn(
@@ -98,7 +100,7 @@ class Assistant:
         self.conversations.add_message(conversation_id, MessageRole.user, text)
         history = self.conversations.messages(conversation_id, last=self.settings.ASSISTANT_HISTORY_MESSAGES)
         messages: list[BaseMessage] = [SystemMessage(SYSTEM), *to_langchain(history)]
-        model = get_llm_provider(settings=self.settings).bind_tools(tool_definitions())
+        model = self.runtime.model().bind_tools(tool_definitions())
         calls_made: list[dict[str, Any]] = []
         rounds = self.settings.ASSISTANT_MAX_TOOL_ROUNDS
         for round_number in range(rounds + 1):
@@ -112,7 +114,7 @@ class Assistant:
                     if chunk.text:
                         yield AssistantEvent("token", {"text": str(chunk.text)})
             except ProviderError as error:
-                if not self.settings.AI_DEGRADED_MODE:
+                if not ServedBy.may_degrade(error, self.settings.AI_DEGRADED_MODE):
                     raise
                 reply, jobs = degraded_reply(self.session, text)
                 stored = self.conversations.add_message(

@@ -17,8 +17,8 @@ from sqlmodel import Session
 
 from app.ai.chains.recommendation_chain import candidate_summary, job_summary
 from app.ai.chains.served import DATA_RULE, ServedBy, run_config, stable_first
+from app.ai.providers import AIRuntime, build_runtime
 from app.ai.providers.errors import ProviderError
-from app.ai.providers.factory import get_llm_provider
 from app.core.config import Settings
 from app.models import CandidateRead, JobRead
 from app.repositories import CandidateRepository, JobRepository
@@ -102,9 +102,11 @@ def _where_paragraph(candidate: CandidateRead, job: JobRead) -> str:
 class CoverLetterChain:
     """Writes a cover letter with the hybrid model; a template letter when degraded."""
 
-    def __init__(self, session: Session, settings: Settings) -> None:
+    def __init__(self, session: Session, settings: Settings, runtime: AIRuntime | None = None) -> None:
         self.session = session
         self.settings = settings
+        # The app's runtime (its circuits, budgets, metrics); a standalone chain builds its own.
+        self.runtime = runtime or build_runtime(settings)
 
     def load(self, candidate_id: int, job_id: int) -> tuple[CandidateRead, JobRead]:
         """Both rows, or NotFoundError naming the missing one."""
@@ -136,7 +138,7 @@ class CoverLetterChain:
         is off; StreamInterruptedError after content when the stream broke.
         """
         candidate, job = self.load(candidate_id, job_id)
-        model = get_llm_provider(settings=self.settings)
+        model = self.runtime.model()
         served: ServedBy | None = None
         sent = False
         try:
@@ -151,7 +153,7 @@ class CoverLetterChain:
                     sent = True
                     yield LetterPiece(text)
         except ProviderError as error:
-            if sent or not self.settings.AI_DEGRADED_MODE:
+            if sent or not ServedBy.may_degrade(error, self.settings.AI_DEGRADED_MODE):
                 raise
             yield LetterPiece(template_letter(candidate, job, tone, length), ServedBy.degraded_by(error))
             return

@@ -18,8 +18,6 @@ connection back before the provider call (`reads_then_release`).
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,15 +25,15 @@ from functools import lru_cache
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from langchain_core.messages import BaseMessage, SystemMessage
-from langchain_core.runnables import Runnable
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy.orm import Session
 from sqlmodel import Session as ModelSession
 
 from app.ai.chains.served import DATA_RULE, ServedBy, run_config, stable_first
+from app.ai.providers import AIRuntime, build_runtime
+from app.ai.providers.engine.chat_model import HybridChatModel
+from app.ai.providers.engine.structured import StructuredOutputs
 from app.ai.providers.errors import ProviderError
-from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.hybrid import HybridChatModel
 from app.core.config import Settings
 
 ItemT = TypeVar("ItemT")
@@ -146,49 +144,6 @@ def _ranking_schema(
     )
 
 
-#: A cached binding: the model it was built from, and the runnable.
-_Bound = tuple[HybridChatModel, Runnable[Any, Any]]
-
-
-class StructuredRunnables:
-    """LRU of `model.with_structured_output(schema, include_raw=True)` by (model, schema).
-
-    Keyed on the model's identity (the factory hands out one model per settings); the
-    entry keeps the model alive, so its id cannot be reused by another object while
-    cached. Thread-safe; building happens outside the lock (two racing builds of the
-    same key are harmless: equivalent runnables, the last one stays).
-    """
-
-    def __init__(self, size: int = CACHE_SIZE) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple[int, type[BaseModel]], _Bound] = OrderedDict()
-        self._lock = threading.Lock()
-        self.builds = 0
-
-    def get(self, model: HybridChatModel, schema: type[BaseModel]) -> Runnable[Any, Any]:
-        key = (id(model), schema)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] is model:
-                self._entries.move_to_end(key)
-                return entry[1]
-        runnable = model.with_structured_output(schema, include_raw=True)
-        with self._lock:
-            self._entries[key] = (model, runnable)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-            self.builds += 1
-        return runnable
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-structured_runnables = StructuredRunnables()
-
-
 def merge(
     shortlist: Sequence[Shortlisted[ItemT]], parsed: BaseModel | None, id_field: str, n: int
 ) -> list[RankedItem[ItemT]]:
@@ -225,6 +180,7 @@ def local_item(entry: Shortlisted[ItemT]) -> RankedItem[ItemT]:
 async def rank_with_model(
     model: HybridChatModel,
     *,
+    structured_outputs: StructuredOutputs,
     feature: str,
     instructions: str,
     subject: str,
@@ -248,11 +204,11 @@ async def rank_with_model(
             variable=f"Rank these {len(shortlist)} shortlisted items; return at most {n}.",
         ),
     ]
-    structured = structured_runnables.get(model, schema)
+    structured = structured_outputs.get(model, schema)
     try:
         answer: dict[str, Any] = await structured.ainvoke(messages, config=run_config(feature, user_id))
     except ProviderError as error:
-        if not degraded_mode:
+        if not ServedBy.may_degrade(error, degraded_mode):
             raise
         return Ranking([local_item(e) for e in shortlist[:n]], ServedBy.degraded_by(error))
     parsed = answer.get("parsed")
@@ -273,9 +229,11 @@ class RankingChain(Generic[ItemT]):
     instructions: ClassVar[str]
     id_field: ClassVar[str]
 
-    def __init__(self, session: ModelSession, settings: Settings) -> None:
+    def __init__(self, session: ModelSession, settings: Settings, runtime: AIRuntime | None = None) -> None:
         self.session = session
         self.settings = settings
+        # The app's runtime (its circuits, budgets, metrics); a standalone chain builds its own.
+        self.runtime = runtime or build_runtime(settings)
 
     def prepare(self, subject_id: int, n: int) -> RankingInput[ItemT]:
         raise NotImplementedError
@@ -285,7 +243,8 @@ class RankingChain(Generic[ItemT]):
         AI_DEGRADED_MODE is off and no provider answered."""
         prepared = await prepare_off_loop(self.prepare, subject_id, n)
         return await rank_with_model(
-            get_llm_provider(settings=self.settings),
+            self.runtime.model(),
+            structured_outputs=self.runtime.structured_outputs,
             feature=self.feature,
             instructions=self.instructions,
             subject=prepared.subject,

@@ -41,6 +41,14 @@ class ServedBy:
     """Tokens: input (cached included), output, cache_read, cache_write."""
     cached: bool = False
     """True when the answer came from the response cache (no provider call)."""
+    truncated: bool = False
+    """The output limit cut the answer (and no continuation completed it)."""
+    finish_reason: str | None = None
+    resumed: bool = False
+    """A stream cut after content was continued on another provider (issue 11)."""
+    failover_reason: str | None = None
+    """Why not the routing order's first provider: circuit_open, its failure, a gate."""
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     @classmethod
     def from_metadata(cls, meta: dict[str, Any] | None) -> ServedBy:
@@ -54,6 +62,11 @@ class ServedBy:
             latency_ms=meta.get("latency_ms"),
             cost_usd=meta.get("cost_usd"),
             usage=dict(meta.get("usage") or {}),
+            truncated=bool(meta.get("truncated", False)),
+            finish_reason=meta.get("finish_reason"),
+            resumed=bool(meta.get("resumed", False)),
+            failover_reason=meta.get("failover_reason"),
+            skipped=list(meta.get("skipped", [])),
         )
 
     @classmethod
@@ -62,7 +75,9 @@ class ServedBy:
 
     @classmethod
     def degraded_by(cls, error: ProviderError) -> ServedBy:
-        """A deterministic answer given because every provider failed (or none is configured)."""
+        """A deterministic answer given because every provider failed (or none is configured).
+
+        Never for a content-policy refusal: callers re-raise those (`may_degrade`)."""
         return cls(
             provider=LOCAL_PROVIDER,
             model=LOCAL_MODEL,
@@ -70,6 +85,12 @@ class ServedBy:
             attempts=[a.as_dict() for a in error.attempts],
             reason=degraded_reason(error),
         )
+
+    @staticmethod
+    def may_degrade(error: ProviderError, degraded_mode: bool) -> bool:
+        """Whether `error` may be answered with a degraded (deterministic) answer: not when
+        a provider refused the request on content policy -- that is the answer (422)."""
+        return degraded_mode and error.content_filter is None
 
     @classmethod
     def local(cls) -> ServedBy:
@@ -88,6 +109,11 @@ class ServedBy:
             "cost_usd": self.cost_usd,
             "usage": self.usage,
             "cached": self.cached,
+            "truncated": self.truncated,
+            "finish_reason": self.finish_reason,
+            "resumed": self.resumed,
+            "failover_reason": self.failover_reason,
+            "skipped": self.skipped,
         }
 
 

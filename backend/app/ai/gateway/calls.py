@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_anthropic import ChatAnthropic
@@ -24,12 +24,13 @@ from langchain_core.runnables import RunnableConfig
 from langchain_openai.chat_models.base import BaseChatOpenAI
 
 from app.ai.gateway.routes import ResolvedRoute, RouteTable, Target
-from app.ai.providers.attempts import Attempt
-from app.ai.providers.base import Member
+from app.ai.providers import AIRuntime
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.assembly import adapter_for, provider_config, provider_order
+from app.ai.providers.engine.call import CallState
 from app.ai.providers.errors import ProviderError, ProviderNotConfiguredError
-from app.ai.providers.factory import adapter_for, get_llm_provider, provider_order
-from app.ai.providers.hybrid import _RUN_METADATA as RUN_METADATA
 from app.ai.providers.hybrid import HybridChatModel
+from app.ai.providers.records import Attempt
 from app.core.config import Settings
 
 #: LangChain's `response_metadata["model_provider"]` of each integration family.
@@ -91,30 +92,6 @@ def _tool_choice_for(kind: str, choice: str) -> str | dict[str, Any]:
     return choice
 
 
-class AttemptTap:
-    """Per-call view of provider health that also counts the call's attempts.
-
-    A stream's headers go out with its first token, before the hybrid's closing
-    metadata: this is how the gateway knows by then which providers already failed.
-    Everything else is forwarded to the shared health (circuits, latency stats).
-    """
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-        self.attempts: list[Attempt] = []
-
-    def skip_reason(self, provider: str) -> str | None:
-        reason: str | None = self._inner.skip_reason(provider)
-        return reason
-
-    def record(self, attempt: Attempt) -> None:
-        self.attempts.append(attempt)
-        self._inner.record(attempt)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 @dataclass(slots=True)
 class PreparedCall:
     """A request bound to its route's hybrid model, ready to invoke or stream."""
@@ -122,38 +99,47 @@ class PreparedCall:
     request: ChatRequest
     route: ResolvedRoute
     model: HybridChatModel
-    tap: AttemptTap
     config: RunnableConfig
+    call: CallState | None = None
+    """The engine's state of this call, once `invoke` or `stream` started it."""
 
     @property
     def attempts(self) -> list[Attempt]:
-        """The attempts the call has made so far (a failed one included)."""
-        return list(self.tap.attempts)
+        """The attempts the call has made so far (a failed one included).
 
-    # The gateway is a server, not a LangChain application: it calls the hybrid's own
-    # call loop directly (`run_manager=None`), without LangChain's per-call callback and
-    # tracing machinery, which costs more CPU than the rest of a gateway call together
-    # (docs/BENCHMARKS.md). Failover, observers, the ledger and metrics all run in that
-    # loop. The engine rebuild (issue 10) makes this an explicit entry point.
+        A stream's headers go out with its first token, before the hybrid's closing
+        metadata: this is how the gateway knows by then which providers already failed.
+        """
+        return list(self.call.attempts) if self.call is not None else []
+
+    # The gateway is a server, not a LangChain application: it runs the engine through
+    # its explicit entry points (`start_call` / `agenerate_call` / `astream_call`),
+    # without LangChain's per-call callback and tracing machinery, which costs more CPU
+    # than the rest of a gateway call together (docs/BENCHMARKS.md). Failover,
+    # observers, the ledger and metrics all run in the engine.
+    def _start(self) -> CallState:
+        metadata = dict(self.config.get("metadata") or {})
+        self.call = self.model.start_call(self.request.messages, metadata, dict(self.request.options))
+        return self.call
+
     async def invoke(self) -> AIMessage:
-        result = await self.model._agenerate(
-            self.request.messages, self.request.stop, None, **self._call_kwargs()
+        result = await self.model.agenerate_call(
+            self._start(), self.request.messages, self.request.stop or self.model.stop
         )
         answer = result.generations[0].message
         assert isinstance(answer, AIMessage)
         return answer
 
     async def stream(self) -> AsyncIterator[AIMessageChunk]:
-        chunks = self.model._astream(self.request.messages, self.request.stop, None, **self._call_kwargs())
+        chunks = self.model.astream_call(
+            self._start(), self.request.messages, self.request.stop or self.model.stop
+        )
         try:
             async for chunk in chunks:
                 assert isinstance(chunk.message, AIMessageChunk)
                 yield chunk.message
         finally:
             await chunks.aclose()  # type: ignore[attr-defined]
-
-    def _call_kwargs(self) -> dict[str, Any]:
-        return {**self.request.options, RUN_METADATA: dict(self.config.get("metadata") or {})}
 
     def serving_member(self, chunk: AIMessageChunk) -> Member | None:
         """The member whose stream `chunk` (the first with content) comes from.
@@ -175,16 +161,17 @@ class Gateway:
 
     _MEMBER_CACHE = 64
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, runtime: AIRuntime) -> None:
         self.settings = settings
+        self.runtime = runtime
         self.routes = RouteTable(settings, provider_order(settings))
         self._members: OrderedDict[Target, Member | None] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
     def base(self) -> HybridChatModel:
-        """The hybrid model of these settings (policies, observers, health)."""
-        return get_llm_provider(settings=self.settings)
+        """The app runtime's hybrid model (policies, observers, health)."""
+        return self.runtime.model()
 
     def member(self, target: Target) -> Member | None:
         """The member serving `target`, or None when its provider has no key."""
@@ -200,18 +187,17 @@ class Gateway:
         return built
 
     def _build_member(self, target: Target) -> Member | None:
-        settings = self.settings
-        adapter = adapter_for(target.provider, settings)
-        if not adapter.is_configured(settings):
+        adapter = adapter_for(target.provider, self.settings)
+        config = provider_config(target.provider, adapter, self.settings)
+        if not adapter.is_configured(config):
             return None
-        default = adapter.model_name(settings)
-        if target.model is None or target.model == default:
+        if target.model is None or target.model == config.model:
             shared = next((m for m in self.base.members if m.name == target.provider), None)
             if shared is not None:
                 return shared
         else:
-            settings = _with_model(settings, target.provider, target.model)
-        return Member(target.provider, adapter.build(settings), adapter)
+            config = replace(config, model=target.model)
+        return Member(target.provider, adapter.build(config), adapter)
 
     def prepare(self, request: ChatRequest, metadata: Mapping[str, Any]) -> PreparedCall:
         """Resolve the route (UnknownModelError: 404) and bind the request to its members."""
@@ -225,25 +211,12 @@ class Gateway:
             raise ProviderError(str(cause), [cause])
         members = [_bound(m, request) for m in members]
         base = self.base
-        tap = AttemptTap(base.health)
-        model = base.model_copy(update={"members": members, "health": tap})
+        model = base.with_members(members)
         run_metadata: dict[str, Any] = {"feature": "gateway", "route": route.name, **metadata}
         if request.user:
             run_metadata.setdefault("user_id", request.user)
         config: RunnableConfig = {"metadata": run_metadata}
-        return PreparedCall(request, route, model, tap, config)
-
-
-def _with_model(settings: Settings, provider: str, model: str) -> Settings:
-    """Settings whose `provider` serves `model` (the adapter builds its client from them)."""
-    endpoint = settings.openai_compatible(provider)
-    if endpoint is not None:
-        endpoints = [
-            e.model_copy(update={"model": model}) if e is endpoint else e
-            for e in settings.AI_OPENAI_COMPATIBLE
-        ]
-        return settings.model_copy(update={"AI_OPENAI_COMPATIBLE": endpoints})
-    return settings.model_copy(update={f"{provider.upper()}_MODEL": model})
+        return PreparedCall(request, route, model, config)
 
 
 def _bound(member: Member, request: ChatRequest) -> Member:

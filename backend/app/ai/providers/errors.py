@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
-    from app.ai.providers.attempts import Attempt
+    from langchain_core.messages.ai import UsageMetadata
+
+    from app.ai.providers.records import Attempt
 
 
 class HybridProviderError(Exception):
@@ -45,6 +47,11 @@ class ProviderError(ExceptionGroup, HybridProviderError):  # type: ignore[misc]
 
     def derive(self, excs: Sequence[BaseException]) -> ProviderError:  # type: ignore[override]
         return ProviderError(self.message, excs, self.attempts)
+
+    @property
+    def content_filter(self) -> Attempt | None:
+        """The attempt a provider's content policy refused, when that ended the call."""
+        return next((a for a in self.attempts if a.outcome == "content_filter"), None)
 
     @property
     def retry_after(self) -> float | None:
@@ -88,6 +95,36 @@ class IncompleteStreamError(HybridProviderError):
         )
 
 
+class FirstTokenTimeoutError(HybridProviderError, TimeoutError):
+    """A provider answered (headers, opening events) but sent no content in time."""
+
+    def __init__(self, provider: str, seconds: float) -> None:
+        self.provider = provider
+        super().__init__(f"{provider} sent no content within {seconds:g}s (AI_FIRST_TOKEN_TIMEOUT)")
+
+
+class StreamIdleTimeoutError(HybridProviderError, TimeoutError):
+    """A stream fell silent after content: it counts as cut (and may be continued)."""
+
+    def __init__(self, provider: str, seconds: float) -> None:
+        self.provider = provider
+        super().__init__(f"{provider} stream silent for {seconds:g}s after content (AI_STREAM_IDLE_TIMEOUT)")
+
+
+class ContentFilteredError(HybridProviderError):
+    """The provider's content policy stopped the answer (a 200 answer, not an HTTP error).
+
+    OpenAI/Azure `finish_reason: content_filter`, Anthropic `stop_reason: refusal`,
+    Gemini safety blocks. `reason` is the provider's own text when it sent one.
+    """
+
+    def __init__(self, provider: str, kind: str, reason: str | None = None) -> None:
+        self.provider = provider
+        self.kind = kind
+        self.reason = reason or f"{provider} stopped the answer: {kind}"
+        super().__init__(self.reason)
+
+
 class StreamInterruptedError(HybridProviderError):
     """A stream failed after content had already reached the caller.
 
@@ -95,10 +132,21 @@ class StreamInterruptedError(HybridProviderError):
     stream ends with this error instead of a silent partial answer.
     """
 
-    def __init__(self, message: str, attempts: Sequence[Attempt], cause: BaseException) -> None:
+    def __init__(
+        self,
+        message: str,
+        attempts: Sequence[Attempt],
+        cause: BaseException,
+        member: Any = None,
+        usage: UsageMetadata | None = None,
+    ) -> None:
         super().__init__(message)
         self.attempts = tuple(attempts)
         self.__cause__ = cause
+        #: The provider (`Member`) whose stream broke, and what it had used (for continuation).
+        self.member = member
+        self.provider = member.name if member is not None else None
+        self.usage = usage
 
 
 _KEY_PATTERN = re.compile(r"(sk-(?:ant-)?|key-|AIza)[A-Za-z0-9_\-*]{4,}")

@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlmodel import Session
 
 from app.ai.chains.served import DATA_RULE, ServedBy, data_block, run_config, stable_first
+from app.ai.providers import AIRuntime, build_runtime
 from app.ai.providers.errors import ProviderError
-from app.ai.providers.factory import get_llm_provider
 from app.ai.rag.retrieval import RetrievedChunk, retrieve
 from app.core.config import Settings
 
@@ -89,9 +89,11 @@ def degraded_answer(chunks: list[RetrievedChunk]) -> str:
 class QAChain:
     """Retrieval-augmented answers with citations."""
 
-    def __init__(self, session: Session, settings: Settings) -> None:
+    def __init__(self, session: Session, settings: Settings, runtime: AIRuntime | None = None) -> None:
         self.session = session
         self.settings = settings
+        # The app's runtime (its circuits, budgets, metrics); a standalone chain builds its own.
+        self.runtime = runtime or build_runtime(settings)
 
     async def arun(
         self,
@@ -112,13 +114,13 @@ class QAChain:
             SystemMessage(f"{INSTRUCTIONS}\n{DATA_RULE}"),
             stable_first(documents, variable=f"Question: {question}"),
         ]
-        model = get_llm_provider(settings=self.settings)
+        model = self.runtime.model()
         schema = answer_schema([c.chunk_id for c in chunks])
         structured = model.with_structured_output(schema, include_raw=True)
         try:
             result: dict[str, Any] = await structured.ainvoke(messages, config=run_config(FEATURE, user_id))
         except ProviderError as error:
-            if not self.settings.AI_DEGRADED_MODE:
+            if not ServedBy.may_degrade(error, self.settings.AI_DEGRADED_MODE):
                 raise
             passages = chunks[:DEGRADED_PASSAGES]
             return QAAnswer(degraded_answer(chunks), passages, ServedBy.degraded_by(error), True)

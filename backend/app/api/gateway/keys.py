@@ -23,7 +23,13 @@ from starlette.concurrency import run_in_threadpool
 
 from app.ai.gateway import failures
 from app.ai.gateway.failures import Failure
-from app.ai.providers.budget import MemorySpendStore, RedisSpendStore, SpendStore, period_end, period_key
+from app.ai.providers.policies.budget import (
+    MemorySpendStore,
+    RedisSpendStore,
+    SpendStore,
+    period_end,
+    period_key,
+)
 from app.core.config import Settings
 from app.db.engine import get_engine, new_session
 from app.security.keys import MAX_PRESENTED_KEY_CHARS

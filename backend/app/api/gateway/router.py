@@ -66,7 +66,7 @@ def _gateway(request: Request) -> tuple[Gateway, KeyGate]:
     gateway: Gateway | None = getattr(state, "gateway", None)
     gate: KeyGate | None = getattr(state, "gateway_keys", None)
     if gateway is None or gate is None:
-        gateway = state.gateway = Gateway(state.settings)
+        gateway = state.gateway = Gateway(state.settings, state.ai_runtime)
         gate = state.gateway_keys = KeyGate(state.settings, limiter_for(request))
     return gateway, gate
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.api.deps import SettingsDep
-from app.observability.metrics import render
+from app.observability.metrics import MetricsObserver
 
 router = APIRouter(tags=["observability"])
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(settings: SettingsDep) -> Response:
+def metrics(settings: SettingsDep, request: Request) -> Response:
     if not settings.METRICS_ENABLED:
         raise HTTPException(status_code=404, detail="metrics are disabled (METRICS_ENABLED=false)")
-    return Response(render(), media_type=CONTENT_TYPE_LATEST)
+    observer: MetricsObserver = request.app.state.metrics
+    return Response(observer.render(), media_type=CONTENT_TYPE_LATEST)

@@ -7,6 +7,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+#: Every budget setting, with the provider and period it limits: the one list the
+#: validation, `budgets()` and the budget gate read (no field-name parsing).
+BUDGET_SETTINGS: dict[str, tuple[str, str]] = {
+    "AI_BUDGET_OPENAI_DAILY_USD": ("openai", "daily"),
+    "AI_BUDGET_OPENAI_MONTHLY_USD": ("openai", "monthly"),
+    "AI_BUDGET_ANTHROPIC_DAILY_USD": ("anthropic", "daily"),
+    "AI_BUDGET_ANTHROPIC_MONTHLY_USD": ("anthropic", "monthly"),
+}
+
 
 class CostSettings(BaseModel):
     AI_PRICES: str | None = Field(default=None, description="JSON price overrides (USD / 1M tokens).")
@@ -39,13 +48,21 @@ class CostSettings(BaseModel):
 
     def budget_usd(self, provider: str, period: str) -> float | None:
         """`AI_BUDGET_<PROVIDER>_<DAILY|MONTHLY>_USD`, None when unlimited."""
-        value = getattr(self, f"AI_BUDGET_{provider.upper()}_{period.upper()}_USD", None)
-        return float(value) if value is not None else None
+        return next((usd for p, q, usd in self.budgets() if (p, q) == (provider, period)), None)
+
+    def budgets(self) -> list[tuple[str, str, float]]:
+        """(provider, period, USD) of every budget setting that is set."""
+        found = []
+        for name, (provider, period) in BUDGET_SETTINGS.items():
+            value = getattr(self, name)
+            if value is not None:
+                found.append((provider, period, float(value)))
+        return found
 
     def problems(self) -> list[str]:
         problems: list[str] = []
-        for name in type(self).model_fields:
-            if name.startswith("AI_BUDGET_") and (value := getattr(self, name)) is not None and value < 0:
+        for name in BUDGET_SETTINGS:
+            if (value := getattr(self, name)) is not None and value < 0:
                 problems.append(f"{name}={value} must be a non-negative amount of USD, or unset")
         if self.AI_LEDGER_FLUSH_SECONDS <= 0:
             problems.append(f"AI_LEDGER_FLUSH_SECONDS={self.AI_LEDGER_FLUSH_SECONDS} must be positive")

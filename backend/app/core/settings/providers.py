@@ -37,6 +37,9 @@ class OpenAICompatibleEndpoint(BaseModel):
     model: str
     api_key: SecretStr | None = None
     context_window: int | None = Field(default=None, ge=1)
+    supports_prefill: bool = False
+    """The server continues a final assistant turn (vLLM, llama.cpp, Ollama, LM Studio):
+    a broken stream may then be continued on it (docs/AI_PROVIDER_GUIDE.md)."""
 
     @field_validator("name", mode="before")
     @classmethod
@@ -88,6 +91,10 @@ class ProviderSettings(BaseModel):
         description="JSON list of {name, base_url, model, api_key?, context_window?} endpoints.",
     )
     AI_TEMPERATURE: float = 0.3
+    AI_MAX_OUTPUT_TOKENS: int = Field(
+        default=4096,
+        description="Output limit sent with every provider request unless the caller set one.",
+    )
 
     @field_validator("AI_PROVIDER", mode="before")
     @classmethod
@@ -145,6 +152,10 @@ class ProviderSettings(BaseModel):
         problems: list[str] = []
         if not 0 <= self.AI_TEMPERATURE <= 2:
             problems.append(f"AI_TEMPERATURE={self.AI_TEMPERATURE} must be between 0 and 2")
+        if self.AI_MAX_OUTPUT_TOKENS < 1:
+            problems.append(
+                f"AI_MAX_OUTPUT_TOKENS={self.AI_MAX_OUTPUT_TOKENS}: allowed values are integers >= 1"
+            )
         instance_names = [e.name for e in self.AI_OPENAI_COMPATIBLE]
         clashes = {n for n in instance_names if instance_names.count(n) > 1 or n in KNOWN_PROVIDERS}
         for name in sorted(clashes):
@@ -206,13 +217,9 @@ class ProviderSettings(BaseModel):
         return value if isinstance(value, SecretStr) else None
 
 
-#: Built-in providers, derived from the settings: every `<NAME>_API_KEY` field
-#: declares the provider `<name>`, so a new provider's own settings are all `core`
-#: needs to know about it. The provider factory checks at start-up that each name has
-#: a registered adapter (`core` must not import `ai`). `AI_OPENAI_COMPATIBLE`
-#: instances add their own names on top.
-KNOWN_PROVIDERS: tuple[str, ...] = tuple(
-    name.removesuffix("_API_KEY").lower()
-    for name in ProviderSettings.model_fields
-    if name.endswith("_API_KEY")
-)
+#: Built-in providers: the names `AI_PROVIDER` accepts besides `AI_OPENAI_COMPATIBLE`
+#: instances. Each has an adapter in `app.ai.providers.adapters` that declares the
+#: settings above it reads; `core` may not import `ai`, so `assembly.check_registry`
+#: holds this list, the registry and the adapters' declared settings against each
+#: other at start-up.
+KNOWN_PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "gemini")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-#: Values of `AI_HEDGE_MODE` (implemented in `app.ai.providers.hedging`).
+#: Values of `AI_HEDGE_MODE` (implemented in `app.ai.providers.policies.hedge`).
 HEDGE_MODES: tuple[str, ...] = ("off", "fixed", "adaptive")
+#: Values of `AI_STREAM_RESUME` (implemented in `app.ai.providers.policies.continuation`).
+STREAM_RESUME_MODES: tuple[str, ...] = ("auto", "off")
 
 
 class ResilienceSettings(BaseModel):
@@ -39,10 +41,12 @@ class ResilienceSettings(BaseModel):
         default=0.5, description="Share of failed calls within the window that opens the circuit."
     )
     AI_CIRCUIT_COOLDOWN_SECONDS: float = Field(
-        default=10.0, description="Seconds open before half-open, unless the provider sent retry-after."
+        default=2.0,
+        description="Seconds open before the first half-open; doubles on each consecutive "
+        "re-open (up to AI_CIRCUIT_MAX_COOLDOWN_SECONDS) unless the provider sent retry-after.",
     )
     AI_CIRCUIT_MAX_COOLDOWN_SECONDS: float = Field(
-        default=120.0, description="Cap on a retry-after-driven cooldown."
+        default=120.0, description="Cap on a doubled or retry-after-driven cooldown."
     )
     AI_CIRCUIT_FATAL_COOLDOWN_SECONDS: float = Field(
         default=300.0, description="Seconds open after a provider-fatal error (bad key, quota, billing)."
@@ -57,6 +61,31 @@ class ResilienceSettings(BaseModel):
         default=None, description="Start the next provider when the first has no token after this."
     )
     AI_HEDGE_MIN_MS: float = Field(default=50.0, description="adaptive: never hedge sooner than this.")
+
+    # Rescuing the answer (issue 11; docs/AI_PROVIDER_GUIDE.md "Rescue rules").
+    AI_STREAM_RESUME: str = Field(
+        default="auto",
+        description="auto: a stream cut after content continues on the next provider that can "
+        "continue (prefill); off: it ends with StreamInterruptedError.",
+    )
+    AI_FIRST_TOKEN_TIMEOUT: float = Field(
+        default=10.0,
+        description="Seconds a provider may answer headers without content before it is abandoned.",
+    )
+    AI_STREAM_IDLE_TIMEOUT: float = Field(
+        default=15.0, description="Seconds of silence after content that count as a cut stream."
+    )
+    AI_RETRY_WAIT_MAX: float = Field(
+        default=2.5,
+        description="Longest backoff/retry-after worth one retry of a healthy provider's blip "
+        "before failing over; 0 = fail over first.",
+    )
+    AI_FAILOVER_ON_CONTENT_FILTER: bool = Field(
+        default=False, description="Try the next provider when one refuses on content policy."
+    )
+    AI_MAX_CONTINUATIONS: int = Field(
+        default=2, description="Continuations of a text answer cut by the output limit (own features)."
+    )
 
     def problems(self) -> list[str]:
         """Timeouts, retries and backoff first, then hedging and circuits."""
@@ -77,7 +106,28 @@ class ResilienceSettings(BaseModel):
             )
         if self.AI_MAX_RETRIES < 0:
             problems.append(f"AI_MAX_RETRIES={self.AI_MAX_RETRIES} must be 0 or more")
-        return problems + self._hedge_and_circuit_problems()
+        return problems + self._hedge_and_circuit_problems() + self._rescue_problems()
+
+    def _rescue_problems(self) -> list[str]:
+        problems: list[str] = []
+        if self.AI_STREAM_RESUME not in STREAM_RESUME_MODES:
+            problems.append(
+                f"AI_STREAM_RESUME={self.AI_STREAM_RESUME!r} is unknown; allowed values: "
+                + ", ".join(STREAM_RESUME_MODES)
+            )
+        for name in ("AI_FIRST_TOKEN_TIMEOUT", "AI_STREAM_IDLE_TIMEOUT"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name}={getattr(self, name)}: allowed values are > 0 seconds")
+        if self.AI_RETRY_WAIT_MAX < 0:
+            problems.append(
+                f"AI_RETRY_WAIT_MAX={self.AI_RETRY_WAIT_MAX}: allowed values are >= 0 seconds "
+                "(0 = fail over first)"
+            )
+        if not 0 <= self.AI_MAX_CONTINUATIONS <= 10:
+            problems.append(
+                f"AI_MAX_CONTINUATIONS={self.AI_MAX_CONTINUATIONS}: allowed values are integers 0-10"
+            )
+        return problems
 
     def _hedge_and_circuit_problems(self) -> list[str]:
         problems: list[str] = []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-#: Values of `AI_ROUTING_STRATEGY` (implemented in `app.ai.providers.strategies`).
+#: Values of `AI_ROUTING_STRATEGY`: the names of `app.ai.providers.policies.strategies.STRATEGIES`
+#: (core may not import `ai`; `app.ai.providers.assembly` checks the two agree at start-up).
 ROUTING_STRATEGIES: tuple[str, ...] = ("priority", "cost", "latency", "weighted", "ab")
 
 

@@ -5,9 +5,14 @@ deadline) are only worth something if they hold at the HTTP edge; the chaos suit
 drives this endpoint. Provider trouble never surfaces as a bare 500:
 * every provider failed -> 503 with `Retry-After` and a typed JSON error body;
 * no provider configured -> 503 `ai_not_configured` without `Retry-After`;
-* a stream that fails after content -> an SSE `error` event with a typed error
-  (never a silently truncated answer); a stream that fails before content -> the same
-  503 JSON as a plain call, since nothing has been sent yet.
+* a stream cut after content is continued by the provider layer (prefill); when no
+  provider can continue it, a documented `restart` event follows and then the
+  complete answer from the next provider -- the client drops what it showed; with
+  nobody left, an SSE `error` event with a typed error (never a silently truncated
+  answer); a stream that fails before content -> the same 503 JSON as a plain call;
+* a provider's content-policy refusal -> 422 `content_filtered` with its reason;
+* an answer cut by the output limit is continued (`AI_MAX_CONTINUATIONS`), and what is
+  still cut says `truncated: true` with its `finish_reason`.
 """
 
 from __future__ import annotations
@@ -23,10 +28,18 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from sse_starlette.sse import EventSourceResponse
 
 from app.ai.chains.served import run_config
+from app.ai.providers.engine.completion import acomplete
 from app.ai.providers.errors import HybridProviderError, StreamInterruptedError
 from app.ai.providers.factory import get_llm_provider
 from app.api.ai_responses import StreamFlag, wants_stream
-from app.api.errors import AI_ERROR_RESPONSES, error_body, unavailable_response
+from app.api.errors import (
+    AI_ERROR_RESPONSES,
+    CONTENT_FILTERED,
+    error_body,
+    refusal_of,
+    refused_response,
+    unavailable_response,
+)
 from app.models.common import no_nul
 from app.models.http import error_responses
 
@@ -65,6 +78,17 @@ class CompletionResponse(BaseModel):
     failover: bool
     degraded: bool = False
     attempts: list[dict[str, Any]]
+    truncated: bool = False
+    """The output limit cut the answer (after any continuations)."""
+    finish_reason: str | None = None
+    resumed: bool = False
+    """A stream cut after content was continued on another provider."""
+    resumed_from: str | None = None
+    restarted: bool = False
+    """No provider could continue a cut stream: this answer restarted on the next one."""
+    continuations: int = 0
+    failover_reason: str | None = None
+    skipped: list[dict[str, str]] = Field(default_factory=list)
 
 
 _ROLES: dict[str, type[BaseMessage]] = {
@@ -87,17 +111,26 @@ def _error_body(error: BaseException, kind: str) -> dict[str, Any]:
 
 
 def _unavailable(error: BaseException) -> JSONResponse:
-    """503: every provider failed (with Retry-After), or none is configured (without)."""
-    return unavailable_response(error)
+    """422 for a content-policy refusal; else 503: every provider failed (with
+    Retry-After), or none is configured (without)."""
+    return refused_response(error) or unavailable_response(error)
 
 
-def _answer(content: str, meta: dict[str, Any]) -> dict[str, Any]:
+def _answer(content: str, meta: dict[str, Any], *, restarted: bool = False) -> dict[str, Any]:
     return CompletionResponse(
         content=content,
         provider=meta.get("provider", ""),
         model=meta.get("model", ""),
-        failover=bool(meta.get("failover", False)),
+        failover=bool(meta.get("failover", False)) or restarted,
         attempts=list(meta.get("attempts", [])),
+        truncated=bool(meta.get("truncated", False)),
+        finish_reason=meta.get("finish_reason"),
+        resumed=bool(meta.get("resumed", False)),
+        resumed_from=meta.get("resumed_from"),
+        restarted=restarted,
+        continuations=int(meta.get("continuations", 0)),
+        failover_reason=meta.get("failover_reason"),
+        skipped=list(meta.get("skipped", [])),
     ).model_dump()
 
 
@@ -108,18 +141,31 @@ def _answer(content: str, meta: dict[str, Any]) -> dict[str, Any]:
 )
 async def complete(request: CompletionRequest, http: Request) -> Any:
     """Answer the conversation: JSON, or Server-Sent Events by the rule of `wants_stream`."""
-    model = get_llm_provider(settings=http.app.state.settings)
+    model = get_llm_provider(runtime=http.app.state.ai_runtime)
     messages = _to_messages(request)
     if wants_stream(http, request.stream):
         return await _stream(model, messages)
     try:
-        answer = await model.ainvoke(messages, config=run_config(FEATURE))
+        answer = await acomplete(model, messages, config=run_config(FEATURE))
     except HybridProviderError as error:
         return _unavailable(error)
     meta = answer.response_metadata.get("hybrid", {})
     return JSONResponse(
         _answer(str(answer.text), meta), headers={"X-AI-Provider": meta.get("provider", "")}
     )
+
+
+def _stream_error(error: BaseException) -> dict[str, str]:
+    """The typed `error` event ending a stream: content_filtered, stream_interrupted, ai_unavailable."""
+    refusal = refusal_of(error)
+    if refusal is not None:
+        body = _error_body(error, CONTENT_FILTERED)
+        body["error"].update(refusal)
+    elif isinstance(error, StreamInterruptedError):
+        body = _error_body(error, "stream_interrupted")
+    else:
+        body = _error_body(error, "ai_unavailable")
+    return {"event": "error", "data": json.dumps(body)}
 
 
 async def _stream(model: Any, messages: list[BaseMessage]) -> Any:
@@ -137,26 +183,40 @@ async def _stream(model: Any, messages: list[BaseMessage]) -> Any:
         return _unavailable(error)
 
     async def events() -> AsyncIterator[dict[str, str]]:
-        parts: list[str] = []
-        meta: dict[str, Any] = {}
-        pending = [first] if first is not None else []
-        try:
-            while True:
-                chunk = pending.pop() if pending else await anext(chunks)
-                meta = chunk.response_metadata.get("hybrid") or meta
-                text = str(chunk.text)
-                if text:
-                    parts.append(text)
-                    yield {"event": "token", "data": json.dumps({"text": text})}
-        except StopAsyncIteration:
-            body = _answer("".join(parts), meta)
-            yield {"event": "done", "data": json.dumps(body)}
-        except StreamInterruptedError as error:
-            yield {"event": "error", "data": json.dumps(_error_body(error, "stream_interrupted"))}
-        except HybridProviderError as error:
-            yield {"event": "error", "data": json.dumps(_error_body(error, "ai_unavailable"))}
-        finally:
-            await chunks.aclose()
+        source, pending, restarted = chunks, [first] if first is not None else [], False
+        while True:
+            parts: list[str] = []
+            meta: dict[str, Any] = {}
+            current = source
+            try:
+                while True:
+                    chunk = pending.pop() if pending else await anext(current)
+                    meta = chunk.response_metadata.get("hybrid") or meta
+                    text = str(chunk.text)
+                    if text:
+                        parts.append(text)
+                        yield {"event": "token", "data": json.dumps({"text": text})}
+            except StopAsyncIteration:
+                body = _answer("".join(parts), meta, restarted=restarted)
+                yield {"event": "done", "data": json.dumps(body)}
+                return
+            except StreamInterruptedError as error:
+                rest = [m for m in model.members if m.name != error.provider]
+                resume = model.policy.stream_resume == "auto"  # off: today's typed error
+                if refusal_of(error) is not None or not rest or restarted or not resume:
+                    yield _stream_error(error)
+                    return
+                # Nobody could continue: the client drops what it showed (documented).
+                shown = len("".join(parts))
+                restart = {"reason": str(error), "provider": error.provider, "shown_chars": shown}
+                yield {"event": "restart", "data": json.dumps(restart)}
+                source = model.with_members(rest).astream(messages, config=run_config(FEATURE))
+                restarted = True
+            except HybridProviderError as error:
+                yield _stream_error(error)
+                return
+            finally:
+                await current.aclose()
 
     provider = (first.response_metadata.get("hybrid") or {}).get("provider", "") if first else ""
     headers = {"X-AI-Provider": provider} if provider else {}

@@ -4,28 +4,25 @@ One JSON document for operators and the status page: providers and configuration
 health and circuit state, recent latency, spend against budget, the routing strategy,
 and a one-hour per-minute history for the charts, read from the usage ledger (so it
 covers every worker and survives restarts; see app/observability/ledger_history.py).
-Secret-free by construction: it is built from `describe_configuration` and counters,
-never from settings values.
+Live state (health, circuits, latency, spend, strategy) is the app's `AIRuntime`'s, the
+one serving its calls. Secret-free by construction: it is built from
+`describe_configuration` and counters, never from settings values.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
 
-from app.ai.providers.budget import budget_tracker
-from app.ai.providers.factory import describe_configuration, health_stats
-from app.ai.providers.strategies import latency_tracker
-from app.api.deps import SettingsDep
+from app.ai.providers.factory import describe_configuration
+from app.api.deps import RuntimeDep, SettingsDep
 from app.core.config import Settings
 from app.db.engine import get_engine
 from app.observability.ledger_history import ledger_history
 from app.observability.quality import CachedQualityReport
-from app.observability.setup import circuit_states
 
 router = APIRouter(prefix="/ai", tags=["ai"])
 logger = logging.getLogger("app.api")
@@ -44,27 +41,15 @@ def _history(settings: Settings) -> dict[str, Any]:
     return {"history": history, "history_source": "usage ledger (ai_usage), all workers"}
 
 
-def _strategy(settings: Settings) -> dict[str, Any]:
-    name = settings.AI_ROUTING_STRATEGY
-    details: dict[str, Any] = {"name": name}
-    if name == "weighted":
-        details["weights"] = settings.routing_weights
-    elif name == "ab":
-        details["split"] = settings.ab_split or "even"
-        details["experiment"] = settings.AI_AB_EXPERIMENT
-    elif name == "cost":
-        details["assumed_output_tokens"] = settings.AI_COST_OUTPUT_TOKENS
-    return details
-
-
 @router.get("/status", summary="AI providers, health, latency, spend and routing strategy")
-def ai_status(settings: SettingsDep, request: Request) -> dict[str, Any]:
+def ai_status(settings: SettingsDep, runtime: RuntimeDep, request: Request) -> dict[str, Any]:
     configuration = describe_configuration(settings)
     names = list(configuration["providers"])
-    health = {name: asdict(stats) for name, stats in health_stats.snapshot().items()}
-    circuits = circuit_states() or {}
-    latency = latency_tracker.snapshot()
-    spend = budget_tracker(settings).snapshot()
+    # Live state comes from the app's runtime: the one serving its calls.
+    health = runtime.health_snapshot()
+    circuits = runtime.circuit_snapshot()
+    latency = runtime.latency_snapshot()
+    spend = runtime.spend_snapshot()
     cache = getattr(request.app.state, "response_cache", None)
     providers = {
         name: {
@@ -78,7 +63,7 @@ def ai_status(settings: SettingsDep, request: Request) -> dict[str, Any]:
     }
     return {
         "generated_at": time.time(),
-        "strategy": _strategy(settings),
+        "strategy": dict(runtime.strategy_status()),
         "configuration": configuration,
         "providers": providers,
         "health": health,

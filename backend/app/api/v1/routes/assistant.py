@@ -21,7 +21,7 @@ from app.api.ai_responses import (
     sse_response,
     wants_stream,
 )
-from app.api.deps import SettingsDep
+from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.db import SessionDep
 from app.models.common import SingleLine, StrictModel
@@ -133,7 +133,7 @@ async def send_message(
     body: UserMessage,
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
+    settings: SettingsDep, runtime: RuntimeDep,
     user_id: UserIdHeader = None,
 ) -> Response:
     check_limit(
@@ -143,7 +143,7 @@ async def send_message(
         "Message length",
     )
     _owned(ConversationRepository(session), conversation_id, _caller(request))
-    events = _events(Assistant(session, settings), conversation_id, body.content, user_id)
+    events = _events(Assistant(session, settings, runtime), conversation_id, body.content, user_id)
     if wants_stream(request, body.stream):
         return await sse_response(events)
     done: dict[str, Any] = {}

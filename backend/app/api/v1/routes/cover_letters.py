@@ -17,7 +17,7 @@ from app.api.ai_responses import (
     sse_response,
     wants_stream,
 )
-from app.api.deps import SettingsDep
+from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.db import SessionDep
 from app.models.common import StrictModel
@@ -55,10 +55,10 @@ async def write_cover_letter(
     body: CoverLetterRequest,
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
+    settings: SettingsDep, runtime: RuntimeDep,
     user_id: UserIdHeader = None,
 ) -> Response:
-    chain = CoverLetterChain(session, settings)
+    chain = CoverLetterChain(session, settings, runtime)
     try:
         chain.load(body.candidate_id, body.job_id)
     except NotFoundError as error:

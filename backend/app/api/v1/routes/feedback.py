@@ -21,7 +21,7 @@ from app.db.engine import get_engine
 from app.models.common import StrictModel
 from app.models.quality import AIFeedback
 from app.models.usage import ATTEMPT_OUTCOME_PREFIX, UsageRecord
-from app.observability.metrics import FEEDBACK
+from app.observability.metrics import MetricsObserver
 
 router = APIRouter(prefix="/ai", tags=["ai"])
 _USAGE: Any = UsageRecord.__table__  # type: ignore[attr-defined]
@@ -96,8 +96,12 @@ def rate_answer(body: FeedbackRequest, request: Request, settings: SettingsDep) 
             sa.delete(_FEEDBACK).where(_FEEDBACK.c.request_id == body.request_id)
         ).rowcount > 0
         connection.execute(sa.insert(_FEEDBACK).values(created_at=datetime.now(UTC), **values))
-    FEEDBACK.labels(values["arm"] or "none", values["provider"] or "none", values["feature"] or "unknown",
-                    "positive" if values["positive"] else "negative").inc()
+    metrics: MetricsObserver | None = getattr(request.app.state, "metrics", None)
+    if metrics is not None:  # the app's own registry, the one its /metrics renders
+        metrics.feedback.labels(
+            values["arm"] or "none", values["provider"] or "none", values["feature"] or "unknown",
+            "positive" if values["positive"] else "negative",
+        ).inc()
     return FeedbackResponse(
         request_id=body.request_id, rating=rating, positive=rating >= 4, feature=values["feature"],
         arm=values["arm"], provider=values["provider"], model=values["model"],

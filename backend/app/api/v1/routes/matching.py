@@ -9,7 +9,7 @@ from pydantic import Field
 from app.ai.chains.candidate_matching_chain import FEATURE, INSTRUCTIONS, CandidateMatchingChain
 from app.api.ai_responses import ServedFields, UserIdHeader
 from app.api.cached_answers import Computed, cached_answer
-from app.api.deps import SettingsDep
+from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.api.v1.routes.recommendations import RankingOptions, check_result_limit
 from app.db import SessionDep
@@ -48,7 +48,7 @@ async def match_candidates(
     job_id: int,
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
+    settings: SettingsDep, runtime: RuntimeDep,
     user_id: UserIdHeader = None,
     body: RankingOptions | None = None,
 ) -> JSONResponse:
@@ -57,7 +57,7 @@ async def match_candidates(
 
     async def compute() -> Computed:
         try:
-            chain = CandidateMatchingChain(session, settings)
+            chain = CandidateMatchingChain(session, settings, runtime)
             ranking = await chain.arun(job_id, options.limit, user_id=user_id)
         except NotFoundError as error:
             raise not_found(error) from None

@@ -11,7 +11,7 @@ from pydantic import Field
 from app.ai.rag.qa_chain import FEATURE, INSTRUCTIONS, QAChain
 from app.api.ai_responses import ServedFields, UserIdHeader
 from app.api.cached_answers import Computed, cached_answer
-from app.api.deps import SettingsDep
+from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.db import SessionDep
 from app.models.common import StrictModel
@@ -59,12 +59,13 @@ class AnswerResponse(ServedFields):
 )
 async def answer_question(
     body: QuestionRequest, request: Request, session: SessionDep, settings: SettingsDep,
+    runtime: RuntimeDep,
     user_id: UserIdHeader = None,
 ) -> JSONResponse:
     check_limit("MAX_QUESTION_CHARS", settings.MAX_QUESTION_CHARS, len(body.question), "Question length")
 
     async def compute() -> Computed:
-        result = await QAChain(session, settings).arun(
+        result = await QAChain(session, settings, runtime).arun(
             body.question, k=body.k, document_ids=body.document_ids, user_id=user_id
         )
         citations = [

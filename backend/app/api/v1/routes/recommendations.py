@@ -14,7 +14,7 @@ from pydantic import Field
 from app.ai.chains.recommendation_chain import FEATURE, INSTRUCTIONS, RecommendationChain
 from app.api.ai_responses import ServedFields, UserIdHeader
 from app.api.cached_answers import Computed, cached_answer
-from app.api.deps import SettingsDep
+from app.api.deps import RuntimeDep, SettingsDep
 from app.api.errors import AI_ERROR_RESPONSES
 from app.db import SessionDep
 from app.models.common import StrictModel
@@ -65,7 +65,7 @@ async def recommend_jobs(
     candidate_id: int,
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
+    settings: SettingsDep, runtime: RuntimeDep,
     user_id: UserIdHeader = None,
     body: RankingOptions | None = None,
 ) -> JSONResponse:
@@ -74,7 +74,7 @@ async def recommend_jobs(
 
     async def compute() -> Computed:
         try:
-            chain = RecommendationChain(session, settings)
+            chain = RecommendationChain(session, settings, runtime)
             ranking = await chain.arun(candidate_id, options.limit, user_id=user_id)
         except NotFoundError as error:
             raise not_found(error) from None

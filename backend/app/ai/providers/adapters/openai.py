@@ -1,0 +1,60 @@
+"""OpenAI: Chat Completions through `langchain-openai`'s `ChatOpenAI` and the official SDK."""
+
+from __future__ import annotations
+
+import openai
+from langchain_core.language_models import BaseChatModel
+from langchain_openai import ChatOpenAI
+
+from app.ai.providers.adapters.base import ProviderAdapter, ProviderConfig, ProviderSettings
+from app.ai.providers.policies.classification import Classification, ErrorClass, classify_generic
+
+
+class OpenAIAdapter(ProviderAdapter):
+    """OpenAI's SDK errors and stream markers (`finish_reason`)."""
+
+    name = "openai"
+    settings = ProviderSettings("OPENAI_API_KEY", "OPENAI_MODEL", "OPENAI_BASE_URL")
+    required_settings = ("OPENAI_API_KEY",)
+    model_prefixes = ("gpt-", "o1", "o3", "o4", "chatgpt-")
+    terminal_metadata_keys = ("finish_reason",)
+
+    def build(self, config: ProviderConfig) -> BaseChatModel:
+        return ChatOpenAI(
+            model=config.model,
+            api_key=config.api_key,
+            base_url=config.base_url,
+            temperature=config.temperature,
+            timeout=config.timeout,
+            max_retries=0,  # one retry loop only: ours
+            stream_usage=True,
+        )
+
+    def for_new_event_loop(self, model: BaseChatModel) -> BaseChatModel:
+        assert isinstance(model, ChatOpenAI)
+        copy = model.model_copy()
+        root = model.root_async_client
+        copy.root_async_client = root.copy(
+            http_client=openai.DefaultAsyncHttpxClient(timeout=root.timeout)
+        )
+        copy.async_client = copy.root_async_client.chat.completions
+        return copy
+
+    def classify(self, exc: BaseException) -> Classification | None:
+        if isinstance(exc, openai.APITimeoutError):
+            return Classification(ErrorClass.TRANSIENT, "timeout")
+        if isinstance(exc, openai.APIConnectionError):
+            return Classification(ErrorClass.TRANSIENT, "connection")
+        if isinstance(exc, openai.APIResponseValidationError):
+            return Classification(ErrorClass.TRANSIENT, "invalid_response", exc.status_code)
+        if isinstance(exc, openai.APIError) and not isinstance(exc, openai.APIStatusError):
+            # An error event inside a 200 stream: the body's type decides when it is
+            # known, otherwise it is a server-side hiccup worth another provider.
+            verdict = classify_generic(exc)
+            if verdict.reason == "unexpected_error":
+                return Classification(ErrorClass.TRANSIENT, "stream_error")
+            return verdict
+        return None
+
+
+ADAPTER = OpenAIAdapter()

@@ -1,0 +1,61 @@
+"""Circuits are asked just before a provider is tried, so no call spends a half-open
+probe slot on a provider it never reaches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langchain_core.outputs import ChatResult
+
+from app.ai.providers.adapters.base import Member
+from app.ai.providers.engine import engine
+from app.ai.providers.engine.call import CallState
+from app.ai.providers.engine.policy import CallPolicy
+from app.ai.providers.policies.circuit import CircuitBreaker
+from app.ai.providers.policies.state_store import CircuitPolicy, MemoryStore, Outcome
+from app.ai.providers.records import Attempt
+from tests.support.engine import answer, members
+
+
+class CountingHealth:
+    """Provider health that records which providers it was asked about."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def skip_reason(self, provider: str) -> str | None:
+        self.asked.append(provider)
+        return None
+
+    def record(self, attempt: Attempt) -> None:
+        pass
+
+
+async def _ok(member: Member, kwargs: dict[str, Any]) -> ChatResult:
+    return answer(member.name)
+
+
+async def test_only_the_providers_a_call_reaches_are_admitted() -> None:
+    health = CountingHealth()
+    call = CallState(CallPolicy(health=health), members("a", "b", "c"), [HumanMessage("hi")])
+    await engine.agenerate(call, _ok)
+    assert health.asked == ["a"]
+
+
+async def test_a_half_open_probe_slot_is_kept_for_a_call_that_reaches_the_provider() -> None:
+    store = MemoryStore()
+    policy = CircuitPolicy(half_open_probes=1, probe_ttl_seconds=60)
+    for name in ("a", "b"):  # both tripped, cooldown over: half-open, one probe each
+        store.record(name, Outcome(ok=False, trip_now=True, cooldown=0.0, reason="overloaded"), policy)
+    breaker = CircuitBreaker(store, policy=policy)
+
+    first = CallState(CallPolicy(health=breaker), members("a", "b"), [HumanMessage("hi")])
+    served = (await engine.agenerate(first, _ok)).llm_output["hybrid"]  # type: ignore[index]
+    assert served["provider"] == "a"  # a's probe succeeded and closed its circuit
+    # b was never reached, so its probe slot is still free for the call that needs it
+    # (spent by the first call, b would read "probe in flight" and c would serve):
+    second = CallState(CallPolicy(health=breaker), members("b", "c"), [HumanMessage("hi")])
+    meta = (await engine.agenerate(second, _ok)).llm_output["hybrid"]  # type: ignore[index]
+    assert (meta["provider"], meta["skipped"]) == ("b", [])
+    assert store.view("b", policy).state == "closed"
