@@ -1,4 +1,5 @@
-"""Circuit cooldowns: 2 s first, doubled on each failed half-open probe, `retry-after` wins."""
+"""Circuit cooldowns: 2 s first; each failed half-open probe doubles the time from the
+first opening to the next half-open (waits 2, 2, 4, 8 s...), capped; `retry-after` wins."""
 
 from __future__ import annotations
 
@@ -32,19 +33,32 @@ def _fail_probe(store: StateStore, outcome: Outcome) -> float:
     return _open_for(store)
 
 
-def test_each_failed_probe_doubles_the_cooldown_up_to_the_cap(store: StateStore) -> None:
-    failure = Outcome(ok=False, cooldown=0.05, reason="server_error 500", escalate=True, max_cooldown=0.3)
+def test_each_failed_probe_doubles_the_schedule_from_the_first_opening_up_to_the_cap(
+    store: StateStore,
+) -> None:
+    base, cap = 0.1, 0.3
+    failure = Outcome(ok=False, cooldown=base, reason="server_error 500", escalate=True, max_cooldown=cap)
+    opened = time.time()
     assert store.record("p", failure, POLICY) == "open"
-    first = _open_for(store)
-    second = _fail_probe(store, failure)
-    third = _fail_probe(store, failure)
-    fourth = _fail_probe(store, failure)
-    fifth = _fail_probe(store, failure)
+    assert _open_for(store) == pytest.approx(base, abs=0.03)
+    for doubling in (2, 4, 8, 16):
+        wait = _fail_probe(store, failure)
+        # The next half-open comes `base * doubling` after the first opening, but never
+        # sooner than `base` nor later than `cap` from now.
+        expected = min(max(opened + base * doubling - time.time(), base), cap)
+        assert wait == pytest.approx(expected, abs=0.03), doubling
+    assert wait == pytest.approx(cap, abs=0.03)
 
-    assert first == pytest.approx(0.05, abs=0.03)
-    assert second == pytest.approx(0.1, abs=0.03)
-    assert third == pytest.approx(0.2, abs=0.03)
-    assert fourth == pytest.approx(0.3, abs=0.03) and fifth == pytest.approx(0.3, abs=0.03)  # capped
+
+def test_a_three_second_outage_is_probed_again_four_seconds_after_it_opened(store: StateStore) -> None:
+    # The default 2 s cooldown: the probe at 2 s fails inside the outage; the next
+    # half-open is at 4 s from the opening (not 6 s), so a primary that recovered at
+    # 3 s is used again about a second later.
+    failure = Outcome(ok=False, cooldown=2.0, reason="server_error 503", escalate=True, max_cooldown=120)
+    opened = time.time()
+    store.record("p", failure, POLICY)
+    wait = _fail_probe(store, failure)
+    assert opened + 3.9 <= time.time() + wait <= opened + 4.3  # doubling the wait: 6 s
 
 
 def test_a_success_resets_the_doubling(store: StateStore) -> None:

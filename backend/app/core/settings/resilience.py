@@ -42,8 +42,9 @@ class ResilienceSettings(BaseModel):
     )
     AI_CIRCUIT_COOLDOWN_SECONDS: float = Field(
         default=2.0,
-        description="Seconds open before the first half-open; doubles on each consecutive "
-        "re-open (up to AI_CIRCUIT_MAX_COOLDOWN_SECONDS) unless the provider sent retry-after.",
+        description="Seconds open before the first half-open. Each consecutive re-open doubles "
+        "the time from the first opening to the next half-open (2, 4, 8 s...; each wait at most "
+        "AI_CIRCUIT_MAX_COOLDOWN_SECONDS) unless the provider sent retry-after.",
     )
     AI_CIRCUIT_MAX_COOLDOWN_SECONDS: float = Field(
         default=120.0, description="Cap on a doubled or retry-after-driven cooldown."

@@ -7,9 +7,10 @@ nothing. After a cooldown the circuit is *half-open*: a limited number of probe 
 go through; one success closes it, one failure opens it again.
 
 * The cooldown follows the provider's `retry-after` when it sent one (capped), else
-  `AI_CIRCUIT_COOLDOWN_SECONDS` (2 s), doubled on each consecutive re-open -- a failed
-  half-open probe -- up to `AI_CIRCUIT_MAX_COOLDOWN_SECONDS`: a short outage ends
-  quickly, a long one is not probed every two seconds. Provider-fatal errors (bad key,
+  `AI_CIRCUIT_COOLDOWN_SECONDS` (2 s); each consecutive re-open -- a failed half-open
+  probe -- doubles the time from the first opening to the next half-open (2, 4, 8 s...;
+  waits 2, 2, 4 s..., each at most `AI_CIRCUIT_MAX_COOLDOWN_SECONDS`): a short outage
+  ends quickly, a long one is not probed every two seconds (`state_store.next_cooldown`). Provider-fatal errors (bad key,
   quota, billing) open it at once for `AI_CIRCUIT_FATAL_COOLDOWN_SECONDS`.
 * Request-fatal failures (our request was refused) and cancellations say nothing
   about the provider's health and are not counted.

@@ -110,7 +110,8 @@ class _Circuit:
     probes: int = 0
     probes_expire: float = 0.0
     buckets: dict[int, list[int]] | None = None  # bucket -> [failures, calls]
-    cooldown: float = 0.0  # the last cooldown, doubled by a failed probe
+    schedule: float = 0.0  # seconds from `opened_at` to the last half-open; doubled by a failed probe
+    opened_at: float = 0.0  # when this run of re-opens began
 
 
 class MemoryStore:
@@ -155,9 +156,11 @@ class MemoryStore:
             failures, calls = self._count(circuit, now, policy, failed=True)
             half_open = circuit.tripped
             if outcome.trip_now or half_open or _should_trip(failures, calls, policy):
-                cooldown = next_cooldown(outcome, circuit.cooldown if half_open else 0.0)
+                previous = (circuit.schedule, circuit.opened_at) if half_open else (0.0, now)
+                schedule, opened_at, cooldown = next_cooldown(outcome, *previous, now)
                 self._circuits[provider] = _Circuit(
-                    open_until=now + cooldown, reason=outcome.reason, tripped=True, cooldown=cooldown
+                    open_until=now + cooldown, reason=outcome.reason, tripped=True,
+                    schedule=schedule, opened_at=opened_at,
                 )
                 return OPEN
             return CLOSED
@@ -193,13 +196,24 @@ class MemoryStore:
             self._circuits.pop(provider, None)
 
 
-def next_cooldown(outcome: Outcome, previous: float) -> float:
-    """Seconds to stay open: the outcome's cooldown, or -- re-opening after a failed
-    probe -- twice the previous one, capped (short outages end fast, long ones are not
-    probed every two seconds)."""
-    if not outcome.escalate or previous <= 0:
-        return outcome.cooldown
-    return min(max(previous * 2, outcome.cooldown), outcome.max_cooldown)
+def next_cooldown(
+    outcome: Outcome, schedule: float, opened_at: float, now: float
+) -> tuple[float, float, float]:
+    """(schedule, opened_at, seconds to stay open from `now`).
+
+    The outcome's own cooldown opens a new run. Re-opening after a failed probe doubles
+    the *schedule* -- how long after the run's first opening the next half-open comes:
+    2 s, 4 s, 8 s, ... -- so the wait between probes is 2 s, 2 s, 4 s, 8 s, never less
+    than the base cooldown nor more than the cap. Why not double the wait from the failed
+    probe (2 s, then 4 s, ...): a 3-second outage would then fail its probe at 2 s and
+    wait until 6 s, leaving a recovered primary unused for 3 s or more; this way it is
+    probed again at 4 s, and a long outage is still probed ever more rarely.
+    """
+    if not outcome.escalate or schedule <= 0:
+        return outcome.cooldown, now, outcome.cooldown
+    schedule *= 2
+    wait = min(max(opened_at + schedule - now, outcome.cooldown), outcome.max_cooldown)
+    return schedule, opened_at, wait
 
 
 def _should_trip(failures: int, calls: int, policy: CircuitPolicy) -> bool:
@@ -227,7 +241,7 @@ if n <= tonumber(ARGV[1]) then return {'probe', reason} end
 return {'half_open_busy', reason}
 """
 
-# KEYS: open, tripped, probes, window, cooldown.
+# KEYS: open, tripped, probes, window, cooldown ("schedule ms|run opened ms", see next_cooldown).
 # ARGV: ok, trip_now, bucket ms, buckets, min failures, ratio, cooldown ms, reason, tripped ttl ms,
 #       escalate, max cooldown ms.
 _RECORD = """
@@ -270,11 +284,18 @@ local trip = ARGV[2] == '1' or half_open
 if not trip and fails >= tonumber(ARGV[5]) and fails >= tonumber(ARGV[6]) * calls then trip = true end
 if not trip then return 'closed' end
 local cooldown = tonumber(ARGV[7])
+local schedule, opened = cooldown, now
 if half_open and ARGV[10] == '1' then
-  local last = tonumber(redis.call('GET', KEYS[5]) or '0')
-  if last > 0 then cooldown = math.min(math.max(last * 2, cooldown), tonumber(ARGV[11])) end
+  local last = redis.call('GET', KEYS[5]) or ''
+  local sep = string.find(last, '|', 1, true)
+  if sep then
+    local previous = tonumber(string.sub(last, 1, sep - 1))
+    opened = tonumber(string.sub(last, sep + 1))
+    schedule = previous * 2
+    cooldown = math.min(math.max(opened + schedule - now, cooldown), tonumber(ARGV[11]))
+  end
 end
-redis.call('SET', KEYS[5], cooldown, 'PX', ARGV[9])
+redis.call('SET', KEYS[5], schedule .. '|' .. opened, 'PX', ARGV[9])
 redis.call('SET', KEYS[1], (now + cooldown) .. '|' .. ARGV[8], 'PX', cooldown)
 redis.call('SET', KEYS[2], ARGV[8], 'PX', ARGV[9])
 redis.call('DEL', KEYS[3], KEYS[4])
