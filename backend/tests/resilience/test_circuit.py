@@ -16,15 +16,8 @@ import pytest
 
 from app.ai.providers import build_runtime
 from app.ai.providers.policies.circuit import CircuitBreaker
-from app.ai.providers.policies.state_store import (
-    CircuitPolicy,
-    FallbackStore,
-    MemoryStore,
-    Outcome,
-    RedisStore,
-    StateStore,
-    build_store,
-)
+from app.ai.providers.policies.redis_store import FallbackStore, RedisStore, build_store
+from app.ai.providers.policies.state_store import CircuitPolicy, MemoryStore, Outcome, StateStore
 from app.core.config import ConfigError, Settings, load_settings
 from emulators import Fault, RunningEmulator
 from tests.resilience.conftest import build_model
@@ -213,11 +206,10 @@ async def test_redis_unreachable_falls_back_with_one_warning(
     assert model.health.snapshot()["openai"]["store"] == "memory"  # type: ignore[attr-defined]
 
 
-def test_fallback_store_returns_to_redis(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = FallbackStore(RedisStore(redis_url, f"test:{uuid.uuid4().hex}"))
+def test_fallback_store_returns_to_redis(redis_url: str) -> None:
+    store = FallbackStore(RedisStore(redis_url, f"test:{uuid.uuid4().hex}"), retry_seconds=0.0)
     assert store.backend == "redis"
     assert build_store(None).backend == "memory"
-    monkeypatch.setattr("app.ai.providers.policies.state_store.REDIS_RETRY_SECONDS", 0.0)
     assert store.admit("p", CircuitPolicy()).state == "closed"
 
 

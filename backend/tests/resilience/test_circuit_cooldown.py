@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from app.ai.providers.policies.state_store import CircuitPolicy, MemoryStore, Outcome, RedisStore, StateStore
+from app.ai.providers.policies.redis_store import RedisStore
+from app.ai.providers.policies.state_store import CircuitPolicy, MemoryStore, Outcome, StateStore
 
 POLICY = CircuitPolicy(min_failures=1, half_open_probes=1, probe_ttl_seconds=5)
 

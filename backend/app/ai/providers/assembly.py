@@ -25,7 +25,8 @@ from app.ai.providers.policies.gates import build_gates
 from app.ai.providers.policies.health import HealthStats
 from app.ai.providers.policies.hedge import HedgePolicy
 from app.ai.providers.policies.pricing import DEFAULT_PRICES, PriceTable, PriceTableError, parse_prices
-from app.ai.providers.policies.state_store import CircuitPolicy, StateStore, build_store
+from app.ai.providers.policies.redis_store import build_store
+from app.ai.providers.policies.state_store import CircuitPolicy, StateStore
 from app.ai.providers.policies.strategies import STRATEGIES, LatencyTracker, RoutingOptions, make_strategy
 from app.ai.providers.runtime import AIRuntime
 from app.core.config import KNOWN_PROVIDERS, ROUTING_STRATEGIES, ConfigError, Settings, get_settings

@@ -10,11 +10,12 @@ go through; one success closes it, one failure opens it again.
   `AI_CIRCUIT_COOLDOWN_SECONDS` (2 s); each consecutive re-open -- a failed half-open
   probe -- doubles the time from the first opening to the next half-open (2, 4, 8 s...;
   waits 2, 2, 4 s..., each at most `AI_CIRCUIT_MAX_COOLDOWN_SECONDS`): a short outage
-  ends quickly, a long one is not probed every two seconds (`state_store.next_cooldown`). Provider-fatal errors (bad key,
-  quota, billing) open it at once for `AI_CIRCUIT_FATAL_COOLDOWN_SECONDS`.
+  ends quickly, a long one is not probed every two seconds (`state_store.next_cooldown`).
+  Provider-fatal errors (bad key, quota, billing) open it at once for
+  `AI_CIRCUIT_FATAL_COOLDOWN_SECONDS`.
 * Request-fatal failures (our request was refused) and cancellations say nothing
   about the provider's health and are not counted.
-* State lives in a `StateStore` (`state_store.py`): in-process, or in Redis so that
+* State lives in a `StateStore` (`state_store.py`): in-process, or in Redis (`redis_store.py`) so that
   every worker and replica shares it.
 * When every circuit is open, `CallState` still tries the provider due to recover
   first (`recovers_at`) rather than failing blind.
