@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.db import init_db
 from emulators import Fault, RunningEmulator
 from tests.features.conftest import DIRECTIONS
 
@@ -99,3 +101,24 @@ def test_recommendations_on_postgresql(
 ) -> None:
     body = make_client(DATABASE_URL=demo_postgres_url).post("/api/v1/candidates/1/recommendations").json()
     assert body["provider"] == "openai" and len(body["items"]) == 5
+
+
+def test_an_empty_other_side_gives_an_empty_ranking_not_a_500(
+    make_client: Callable[..., TestClient], emulators: dict[str, RunningEmulator], tmp_path: Path
+) -> None:
+    # A job and no candidates (and a candidate with no jobs): nothing to rank, no model call.
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    init_db(url)
+    client = make_client(DATABASE_URL=url)
+    job = client.post("/api/v1/jobs", json={"title": "Engineer", "company": "Acme"})
+    assert job.status_code == 201, job.text
+    matches = client.post(f"/api/v1/jobs/{job.json()['id']}/matches")
+    assert matches.status_code == 200, matches.text
+    assert matches.json()["items"] == []
+    client.delete(f"/api/v1/jobs/{job.json()['id']}")
+    candidate = client.post("/api/v1/candidates", json={"name": "Ada", "skills": ["python"]})
+    assert candidate.status_code == 201, candidate.text
+    recommended = client.post(f"/api/v1/candidates/{candidate.json()['id']}/recommendations")
+    assert recommended.status_code == 200, recommended.text
+    assert recommended.json()["items"] == []
+    assert emulators["openai"].request_count == 0 and emulators["anthropic"].request_count == 0

@@ -129,7 +129,9 @@ def ranking_schema(
 def _ranking_schema(
     name: str, id_field: str, ids: tuple[int, ...], note_fields: tuple[str, ...]
 ) -> type[BaseModel]:
-    id_type: Any = Literal.__getitem__(ids)
+    # An empty shortlist has no id to copy (and `Literal[()]` is not a type); the model
+    # is never asked then (`rank_with_model`), so any id type does.
+    id_type: Any = Literal.__getitem__(ids) if ids else int
     fields: dict[str, Any] = {
         id_field: (id_type, Field(description="Id of one shortlisted item, copied exactly.")),
         "fit_score": (int, Field(description="Fit from 0 (none) to 100 (perfect).")),
