@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
 from app.core.config import ConfigError, Settings, get_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -239,6 +241,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return 141  # 128 + SIGPIPE, what a shell reports for a command its reader left
+    except (OperationalError, ProgrammingError) as error:
+        # Most often a database nobody migrated yet; one line, not a traceback with SQL.
+        reason = str(error.orig).splitlines()[0] if error.orig is not None else type(error).__name__
+        print(
+            f"database error ({_redacted(settings.DATABASE_URL)}): {reason}. "
+            "If the schema is missing, run `python -m app.cli migrate` first.",
+            file=sys.stderr,
+        )
+        return 1
     return status
 
 

@@ -49,6 +49,13 @@ def test_an_unknown_scope_lists_the_allowed_values(cli_db: str, capsys: pytest.C
     assert all(scope.value in err for scope in Scope)
 
 
+def test_usage_on_an_unmigrated_database_says_to_migrate(cli_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["usage"]) == 1
+    err = capsys.readouterr().err
+    assert "no such table" in err and "app.cli migrate" in err
+    assert "Traceback" not in err and "SELECT" not in err
+
+
 def test_revoking_a_key_twice_is_an_error(cli_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["api-key", "create", "--name", "ops"]) == 0
     assert main(["api-key", "revoke", "1"]) == 0
