@@ -7,6 +7,7 @@ deterministic words, the same whichever provider continues it.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -74,21 +75,27 @@ def test_a_cut_stream_is_continued_on_the_next_provider_word_for_word(
     assert [a["outcome"] for a in meta["attempts"]] == ["transient", "ok"]
 
 
+@pytest.mark.parametrize("mode", ["stream", "astream"])
 def test_a_stalled_stream_is_cut_by_the_idle_timeout_and_continued(
-    emulator_settings: Callable[..., Settings], openai_emulator: RunningEmulator
+    emulator_settings: Callable[..., Settings], openai_emulator: RunningEmulator, mode: str
 ) -> None:
     openai_emulator.faults.push(Fault(stall_after=3, times=1))
     model = _model(emulator_settings(AI_STREAM_IDLE_TIMEOUT=0.3))
-    answer = _streamed(model, "astream")
+    started = time.monotonic()
+    answer = _streamed(model, mode)
+    assert time.monotonic() - started < 5  # not the SDK's read timeout
     assert answer.text == f"[openai:gpt-4o] {BODY}"
     assert _meta(answer)["attempts"][0]["reason"] == "stream_idle"
 
 
+@pytest.mark.parametrize("mode", ["stream", "astream"])
 def test_first_token_timeout_abandons_a_provider_that_only_sent_headers(
-    emulator_settings: Callable[..., Settings], openai_emulator: RunningEmulator
+    emulator_settings: Callable[..., Settings], openai_emulator: RunningEmulator, mode: str
 ) -> None:
     openai_emulator.faults.push(Fault(first_token_delay=2.0, times=1))
-    answer = _streamed(_model(emulator_settings(AI_FIRST_TOKEN_TIMEOUT=0.3)), "astream")
+    started = time.monotonic()
+    answer = _streamed(_model(emulator_settings(AI_FIRST_TOKEN_TIMEOUT=0.3)), mode)
+    assert time.monotonic() - started < 1.9  # abandoned before the provider's first token
     meta = _meta(answer)
     assert answer.text.startswith("[anthropic:") and meta["resumed"] is False
     assert meta["attempts"][0]["reason"] == "first_token_timeout"

@@ -27,6 +27,7 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from app.ai.providers.adapters.base import Member
 from app.ai.providers.engine.attempt import AttemptScope
+from app.ai.providers.engine.bounded_reads import BoundedReader
 from app.ai.providers.engine.call import CallState
 from app.ai.providers.engine.hedging import race_generate, race_stream
 from app.ai.providers.engine.stream_guard import StreamGuard
@@ -125,8 +126,9 @@ def generate(call: CallState, send: Send) -> ChatResult:
 
 
 def stream(call: CallState, open_stream: OpenStream) -> Iterator[ChatGenerationChunk]:
-    """The sync driver of `astream`: the time limit is checked between chunks (a blocking
-    read cannot be interrupted; the SDK's own timeout bounds each read)."""
+    """The sync driver of `astream`: each wait for a chunk is bounded the same way
+    (`call.chunk_wait`: first-token, then idle, within the time limit), by reading the
+    provider's stream in a helper thread (`bounded_reads.py`)."""
     while (step := call.next_attempt()) is not None:
         member, pause = step
         if pause > 0:
@@ -136,14 +138,11 @@ def stream(call: CallState, open_stream: OpenStream) -> Iterator[ChatGenerationC
         assert guard is not None
         with scope:
             inner = open_stream(member, call.call_kwargs(member, scope))
-            try:
-                for chunk in inner:
-                    if scope.expired:
-                        raise TimeoutError("attempt time limit reached during the stream")
+            reader = BoundedReader(inner, call, scope)
+            with reader:
+                for chunk in reader:
                     yield from guard.admit(chunk)
                 yield from guard.finish()
-            finally:
-                close(inner)
         if scope.failed:
             continue
         yield guard.closing_chunk(call.succeeded(

@@ -28,6 +28,7 @@ from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.outputs import ChatGenerationChunk
 
 from app.ai.providers.adapters.base import Member
+from app.ai.providers.engine.bounded_reads import BoundedReader
 from app.ai.providers.engine.stream_guard import StreamGuard
 from app.ai.providers.errors import ContentFilteredError, StreamInterruptedError
 from app.ai.providers.policies.classification import ErrorClass
@@ -199,17 +200,15 @@ def continue_stream(
     cut: StreamInterruptedError,
     open_stream: OpenStream,
 ) -> Iterator[ChatGenerationChunk]:
-    """The sync form of `acontinue_stream` (the time limit checked between chunks)."""
+    """The sync form of `acontinue_stream` (waits bounded as in `engine.stream`)."""
     state = _Continuation(call, messages, sent, cut)
     while (member := state.next_member()) is not None:
         scope, prefill, joiner, kwargs = state.begin(member)
         guard = scope.guard
         assert guard is not None
-        inner = open_stream(member, prefill, kwargs)
+        reader = BoundedReader(open_stream(member, prefill, kwargs), call, scope)
         try:
-            for chunk in inner:
-                if scope.expired:
-                    raise TimeoutError("attempt time limit reached during the continuation")
+            for chunk in reader:
                 for out in guard.admit(chunk):
                     if (piece := _joined(out, joiner, sent)) is not None:
                         yield piece
@@ -221,10 +220,7 @@ def continue_stream(
                 raise
             continue
         finally:
-            close = getattr(inner, "close", None)
-            if close is not None:
-                with contextlib.suppress(Exception):
-                    close()
+            reader.__exit__()
         yield state.succeeded(scope)
         return
     raise state.give_up()
