@@ -240,6 +240,17 @@ def test_provider_error_is_an_exception_group_with_attempts() -> None:
     assert "OPENAI_API_KEY" in str(ProviderNotConfiguredError(["OPENAI_API_KEY"]))
 
 
+def test_describe_cuts_a_long_text_at_a_word_after_masking_keys() -> None:
+    fake_key = "sk-" + "abcdefghijklmnop1234"
+    words = "upstream said " + "overloaded " * 16 + "busy "  # 195 characters: the key straddles the cut
+    exc = ValueError(f"{words}{fake_key} please retry later")
+    text = describe(exc)
+    assert text.startswith("ValueError: upstream said overloaded")
+    assert text.endswith(" …") and len(text) <= len("ValueError: ") + 200
+    assert "abcd" not in text and "sk-a" not in text
+    assert all(word in {"overloaded", "upstream", "said", "busy", "…", "sk-***"} for word in text.split()[1:])
+
+
 def test_describe_redacts_keys() -> None:
     fake_key = "sk-" + "abcdefghijklmnop1234"  # built at run time: no key-shaped literal in the tree
     exc = ValueError(f"Incorrect API key provided: {fake_key}")

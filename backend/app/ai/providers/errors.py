@@ -9,6 +9,7 @@ exception group, so nothing is lost when the last error is not the interesting o
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Self
 
@@ -157,11 +158,19 @@ def redact(text: str) -> str:
     return _KEY_PATTERN.sub(lambda m: m.group(1) + "***", text)
 
 
+#: Characters of an error's own text kept by `describe`.
+DESCRIBE_CHARS = 200
+
+
 def describe(exc: BaseException) -> str:
-    """A short, secret-free description of an error for messages and logs."""
+    """A short, secret-free description of an error for messages and logs.
+
+    Keys are masked before the text is cut (a key cut in half would no longer look like
+    one), and a long text is cut at a word and marked with "…", never mid-word.
+    """
     status = getattr(exc, "status_code", None)
     text: Any = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     lines = str(text).splitlines() or [""]
-    text = redact(lines[0][:200])
+    text = textwrap.shorten(redact(lines[0]), width=DESCRIBE_CHARS, placeholder=" …")
     prefix = f"{type(exc).__name__}" + (f" {status}" if status else "")
     return f"{prefix}: {text}" if text and text != type(exc).__name__ else prefix
