@@ -1,4 +1,6 @@
-"""Bounded waits for a *sync* stream: the first-token and idle timeouts off the event loop.
+"""Bounded waits for a stream: the first-token and idle timeouts, sync and async.
+
+The async form (`bounded_chunks`) is `asyncio.timeout` around each `anext`.
 
 Why a reader thread: the async engine bounds each wait with `asyncio.timeout`, but a
 sync SDK stream blocks the calling thread inside a socket read that nothing can
@@ -13,11 +15,12 @@ timeout, which is the attempt's time limit.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -76,11 +79,30 @@ class BoundedReader(Generic[T]):
                 raise item.error
             yield item  # type: ignore[misc]
 
+    def close(self) -> None:
+        """Abandon the stream: the reader thread stops and closes it after its current read."""
+        self._stop.set()
+
     def __enter__(self) -> BoundedReader[T]:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
+        self.close()
+
+
+async def bounded_chunks(inner: AsyncIterator[T], call: CallState, scope: AttemptScope) -> AsyncIterator[T]:
+    """The async form: each `anext` bounded by `call.chunk_wait(scope)` with
+    `asyncio.timeout`; a wait that runs out raises `call.wait_error(scope)`. Closing
+    `inner` stays with the caller, which owns it."""
+    while True:
+        try:
+            async with asyncio.timeout(call.chunk_wait(scope)):
+                chunk = await anext(inner)
+        except StopAsyncIteration:
+            return
+        except TimeoutError as timeout:
+            raise call.wait_error(scope) from timeout
+        yield chunk
 
 
 class _Raised:

@@ -27,7 +27,7 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from app.ai.providers.adapters.base import Member
 from app.ai.providers.engine.attempt import AttemptScope
-from app.ai.providers.engine.bounded_reads import BoundedReader
+from app.ai.providers.engine.bounded_reads import BoundedReader, bounded_chunks
 from app.ai.providers.engine.call import CallState
 from app.ai.providers.engine.hedging import race_generate, race_stream
 from app.ai.providers.engine.stream_guard import StreamGuard
@@ -91,14 +91,7 @@ async def astream(call: CallState, open_stream: AsyncOpenStream) -> AsyncIterato
         with scope:
             inner = open_stream(member, call.call_kwargs(member, scope))
             try:
-                while True:
-                    try:
-                        async with asyncio.timeout(call.chunk_wait(scope)):
-                            chunk = await anext(inner)
-                    except StopAsyncIteration:
-                        break
-                    except TimeoutError as timeout:
-                        raise call.wait_error(scope) from timeout
+                async for chunk in bounded_chunks(inner, call, scope):
                     for out in guard.admit(chunk):
                         yield out
                 for out in guard.finish():

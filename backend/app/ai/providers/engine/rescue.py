@@ -18,8 +18,6 @@ racing two continuations would need a second splice.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +26,8 @@ from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.outputs import ChatGenerationChunk
 
 from app.ai.providers.adapters.base import Member
-from app.ai.providers.engine.bounded_reads import BoundedReader
+from app.ai.providers.engine.bounded_reads import BoundedReader, bounded_chunks
+from app.ai.providers.engine.engine import aclose
 from app.ai.providers.engine.stream_guard import StreamGuard
 from app.ai.providers.errors import ContentFilteredError, StreamInterruptedError
 from app.ai.providers.policies.classification import ErrorClass
@@ -165,14 +164,7 @@ async def acontinue_stream(
         assert guard is not None
         inner = open_stream(member, prefill, kwargs)
         try:
-            while True:
-                try:
-                    async with asyncio.timeout(call.chunk_wait(scope)):
-                        chunk = await anext(inner)
-                except StopAsyncIteration:
-                    break
-                except TimeoutError as timeout:
-                    raise call.wait_error(scope) from timeout
+            async for chunk in bounded_chunks(inner, call, scope):
                 for out in guard.admit(chunk):
                     if (piece := _joined(out, joiner, sent)) is not None:
                         yield piece
@@ -184,10 +176,7 @@ async def acontinue_stream(
                 raise
             continue
         finally:
-            close = getattr(inner, "aclose", None)
-            if close is not None:
-                with contextlib.suppress(Exception):  # the connection goes away either way
-                    await close()
+            await aclose(inner)
         yield state.succeeded(scope)
         return
     raise state.give_up()
@@ -220,7 +209,7 @@ def continue_stream(
                 raise
             continue
         finally:
-            reader.__exit__()
+            reader.close()
         yield state.succeeded(scope)
         return
     raise state.give_up()
