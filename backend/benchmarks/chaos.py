@@ -179,7 +179,13 @@ async def one_call(client: httpx.AsyncClient, words: int, stream: bool) -> Resul
         events = _sse(response.text)
         if events and events[-1][0] == "error":
             return Result(False, "typed_error", None, elapsed, stream)
-        tokens = "".join(d.get("text", "") for name, d in events if name == "token")
+        shown: list[str] = []
+        for name, data in events:
+            if name == "restart":  # drop what was shown (docs/API.md)
+                shown.clear()
+            elif name == "token":
+                shown.append(data.get("text", ""))
+        tokens = "".join(shown)
         done = events[-1][1] if events and events[-1][0] == "done" else None
         content = tokens if done is not None and done.get("content") == tokens else None
         provider = done.get("provider") if done else None

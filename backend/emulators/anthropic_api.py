@@ -20,7 +20,6 @@ models that do not support prefill (Claude 4.6 and later, and any model under th
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from emulators import content, prompt_cache
@@ -325,7 +324,7 @@ def _stream_events(
     events = [SseEvent(_event("message_start", {"type": "message_start", "message": start_message}), "head")]
     if block["type"] == "tool_use":
         start_block = {**block, "input": {}}
-        pieces = content.json_pieces(json.dumps(block["input"]))
+        pieces = content.json_pieces(answer.arguments_json)  # cut by the limit: partial JSON
         deltas = [{"type": "input_json_delta", "partial_json": p} for p in pieces]
     else:
         start_block = {"type": "text", "text": ""}

@@ -253,11 +253,36 @@ class Answer:
     finish: str  # "stop" | "length" | "tool" | "stop_sequence" | "content_filter"
     stop_sequence: str | None
     completion_tokens: int
+    written_arguments: str | None = None
+    """The tool arguments as far as the model wrote them, when the output limit cut
+    them (``arguments`` then holds only the fields written whole)."""
 
     @property
     def arguments_json(self) -> str:
-        """Serialised tool arguments (``{}`` when there is no tool call), unicode kept."""
+        """Serialised tool arguments (``{}`` when there is no tool call), unicode kept;
+        the cut prefix when the output limit stopped them (invalid JSON, as OpenAI sends)."""
+        if self.written_arguments is not None:
+            return self.written_arguments
         return json.dumps(self.arguments or {}, ensure_ascii=False)
+
+
+def cut_tool_call(answer: Answer, limit: int) -> Answer:
+    """A tool call stopped by the output limit after `limit` tokens of its arguments.
+
+    What the providers do: the answer ends with finish ``length`` / ``max_tokens`` /
+    ``MAX_TOKENS`` and the call is incomplete -- OpenAI sends the cut argument string;
+    Anthropic's and Gemini's non-streamed answers carry the fields written so far, their
+    streams the cut ``partial_json``. Never a complete, valid call.
+    """
+    full = answer.arguments or {}
+    written = "".join(json_pieces(json.dumps(full, ensure_ascii=False))[: max(limit, 0)])
+    whole: dict[str, Any] = {}
+    for key, value in full.items():
+        candidate = {**whole, key: value}
+        if not written.startswith(json.dumps(candidate, ensure_ascii=False)[:-1]):
+            break
+        whole = candidate
+    return Answer(None, [], answer.tool, whole, "length", None, max(limit, 0), written)
 
 
 @dataclass
@@ -303,7 +328,7 @@ def compose_answer(conv: Conversation) -> Answer:
     tool = choose_tool(conv.tools, conv.choice, conv.last_user_text, conv.last_is_user)
     if tool is not None:
         args = tool_arguments(tool, conv.last_user_text)
-        return Answer(
+        call = Answer(
             text=None,
             tokens=[],
             tool=tool,
@@ -312,6 +337,9 @@ def compose_answer(conv: Conversation) -> Answer:
             stop_sequence=None,
             completion_tokens=count_words(json.dumps(args, ensure_ascii=False)) + 1,
         )
+        if conv.max_tokens is not None and 0 <= conv.max_tokens < call.completion_tokens:
+            return cut_tool_call(call, conv.max_tokens)
+        return call
     if conv.structured:
         text = structured_json(conv.schema, prompt_texts=conv.prompt_texts)
     elif conv.tool_result is not None:
@@ -335,9 +363,12 @@ def compose_answer(conv: Conversation) -> Answer:
 
 
 def shape_answer(answer: Answer, truncate_after: int | None, filter_after: int | None) -> Answer:
-    """Apply the answer-shaping faults: stop at the output limit (finish ``length``) or
-    at the content filter (finish ``content_filter``) after N tokens of a text answer."""
+    """Apply the answer-shaping faults: stop at the output limit (finish ``length``) after
+    N tokens of a text answer or of a tool call's arguments, or at the content filter
+    (finish ``content_filter``) after N tokens of a text answer."""
     if answer.tool is not None:
+        if truncate_after is not None and truncate_after < answer.completion_tokens:
+            return cut_tool_call(answer, truncate_after)
         return answer
     for limit, finish in ((filter_after, "content_filter"), (truncate_after, "length")):
         if limit is not None:

@@ -51,6 +51,27 @@ class ServedFields(BaseModel):
         "(provider prompt cache, billed at the cached rate), cache_write_tokens.",
     )
     cached: bool = Field(default=False, description="True: served from the response cache, no provider call.")
+    truncated: bool = Field(
+        default=False,
+        description="True: the output limit cut the answer and no continuation completed it "
+        "(`finish_reason` says which limit).",
+    )
+    finish_reason: str | None = Field(default=None, description="How the provider ended the answer.")
+    resumed: bool = Field(
+        default=False, description="True: a stream cut after content was continued on another provider."
+    )
+    restarted: bool = Field(
+        default=False,
+        description="True: no provider could continue a cut stream, so the answer started again on "
+        "the next one (streams sent a `restart` event first).",
+    )
+    continuations: int = Field(default=0, description="Times the output limit cut the answer and it went on.")
+    failover_reason: str | None = Field(
+        default=None, description="Why not the routing order's first provider (e.g. `circuit_open`)."
+    )
+    skipped: list[dict[str, str]] = Field(
+        default_factory=list, description="Providers skipped before any attempt, with the reason."
+    )
 
 
 def ai_headers(served: ServedBy) -> dict[str, str]:

@@ -7,6 +7,7 @@ endings, first-token delay, stalls and undecodable events.
 from __future__ import annotations
 
 import functools
+import json
 import time
 
 import anthropic
@@ -149,6 +150,55 @@ def test_truncate_after_ends_at_the_output_limit_on_every_provider(
     assert [c.choices[0].finish_reason for c in streamed if c.choices][-1] == "length"
     assert claude.stop_reason == "max_tokens" and claude_streamed.stop_reason == "max_tokens"
     assert gem.candidates and gem.candidates[0].finish_reason == types.FinishReason.MAX_TOKENS
+
+
+PROFILE_TOOL = {
+    "name": "profile",
+    "description": "A candidate profile",
+    "input_schema": {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "summary": {"type": "string"},
+                       "years": {"type": "integer"}},
+        "required": ["name", "summary", "years"],
+    },
+}
+
+
+def test_a_tool_call_cut_by_the_output_limit_is_incomplete_on_every_wire(
+    openai_emulator: RunningEmulator, anthropic_emulator: RunningEmulator
+) -> None:
+    """As the providers do: finish `length` / `max_tokens` and a call missing fields --
+    OpenAI's arguments are a cut JSON string, Anthropic's input holds the fields written
+    whole (non-streamed) and its stream a cut `partial_json`."""
+    messages = [{"role": "user", "content": "write the profile"}]
+    forced = {"type": "tool", "name": "profile"}
+    claude = _anthropic(anthropic_emulator.base_url).messages.create(
+        model="claude-sonnet-4-5", max_tokens=4, tools=[PROFILE_TOOL], tool_choice=forced,  # type: ignore[list-item,arg-type]
+        messages=messages,  # type: ignore[arg-type]
+    )
+    block = claude.content[0]
+    assert claude.stop_reason == "max_tokens" and block.type == "tool_use"
+    assert set(block.input) < {"name", "summary", "years"}  # type: ignore[arg-type]
+    with _anthropic(anthropic_emulator.base_url).messages.stream(
+        model="claude-sonnet-4-5", max_tokens=4, tools=[PROFILE_TOOL], tool_choice=forced,  # type: ignore[list-item,arg-type]
+        messages=messages,  # type: ignore[arg-type]
+    ) as stream:
+        partial = "".join(
+            e.delta.partial_json for e in stream
+            if e.type == "content_block_delta" and e.delta.type == "input_json_delta"
+        )
+    assert partial and not partial.rstrip().endswith("}")
+
+    function = {"type": "function", "function": {"name": "profile", "parameters": PROFILE_TOOL["input_schema"]}}
+    plain = _openai(openai_emulator.base_url).chat.completions.create(
+        model="gpt-4o", messages=messages, tools=[function], max_completion_tokens=4,  # type: ignore[arg-type,list-item]
+        tool_choice={"type": "function", "function": {"name": "profile"}},
+    )
+    choice = plain.choices[0]
+    assert choice.finish_reason == "length" and choice.message.tool_calls
+    arguments = choice.message.tool_calls[0].function.arguments  # type: ignore[union-attr]
+    with pytest.raises(ValueError):
+        json.loads(arguments)
 
 
 def test_content_filter_endings_have_each_providers_shape(

@@ -65,3 +65,27 @@ def test_content_filter_endings_raise_their_own_error(
         check_ending(member, _answer(member, streamed))
     assert caught.value.kind == reason and caught.value.provider == provider
     assert reason in str(caught.value)
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+async def test_the_hybrid_flags_a_cut_answer_on_every_path(
+    emulator_settings: Callable[..., Settings],
+    openai_emulator: RunningEmulator,
+    anthropic_emulator: RunningEmulator,
+    provider: str,
+) -> None:
+    """ChatAnthropic keeps `stop_reason` in `llm_output` on invoke: the hybrid read it too
+    late and passed a cut answer off as complete."""
+    other = "anthropic" if provider == "openai" else "openai"
+    model = get_llm_provider(settings=emulator_settings(AI_PROVIDER=provider, AI_FALLBACK_PROVIDER=other))
+    emulator = openai_emulator if provider == "openai" else anthropic_emulator
+    emulator.faults.push(Fault(truncate_after=4, times=4))
+    answers: list[BaseMessage] = [model.invoke("letter tokens=12"), await model.ainvoke("letter tokens=12")]
+    streamed: AIMessageChunk | None = None
+    async for chunk in model.astream("letter tokens=12"):
+        streamed = chunk if streamed is None else streamed + chunk
+    assert streamed is not None
+    for answer in [*answers, streamed, model.batch(["letter tokens=12"])[0]]:
+        meta = answer.response_metadata["hybrid"]
+        assert meta["truncated"] is True and is_truncated(meta["finish_reason"])
+        assert len(str(answer.text).split()) == 4

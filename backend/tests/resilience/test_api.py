@@ -161,19 +161,29 @@ async def test_a_content_policy_refusal_is_a_422_with_the_providers_reason(
     assert emulators["anthropic"].request_count == 0
 
 
+@pytest.mark.parametrize("stream", [False, True])
 async def test_an_answer_cut_by_the_output_limit_is_continued_or_flagged(
-    client_for: Callable[..., httpx.AsyncClient], emulators: dict[str, RunningEmulator]
+    client_for: Callable[..., httpx.AsyncClient], emulators: dict[str, RunningEmulator], stream: bool
 ) -> None:
-    payload = {"messages": [{"role": "user", "content": "tokens=12"}]}
+    async def answer(client: httpx.AsyncClient) -> dict:
+        payload = {"messages": [{"role": "user", "content": "tokens=12"}], "stream": stream}
+        response = await client.post(URL, json=payload)
+        if not stream:
+            return dict(response.json())
+        events = _sse(response.text)
+        assert events[-1][0] == "done" and _tokens(events) == events[-1][1]["content"]
+        return events[-1][1]
+
     emulators["openai"].faults.push(Fault(truncate_after=5, times=1))
     async with client_for() as client:
-        body = (await client.post(URL, json=payload)).json()
+        body = await answer(client)
     assert body["content"] == "[openai:gpt-4o] " + filler_words(12, seed="tokens=12")
     assert body["truncated"] is False and body["continuations"] == 1
+    assert body["attempts"][-1]["provider"] == "anthropic"  # OpenAI cannot continue a prefill
 
     emulators["openai"].faults.push(Fault(truncate_after=5, times=1))
     async with client_for(AI_MAX_CONTINUATIONS=0) as client:
-        body = (await client.post(URL, json=payload)).json()
+        body = await answer(client)
     assert body["truncated"] is True and body["finish_reason"] == "length"
     assert len(body["content"].split()) == 5
 

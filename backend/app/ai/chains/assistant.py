@@ -5,7 +5,10 @@ One user turn is a small loop: stream the model's answer (tools bound through
 asks for tools, validate and run them, append the results and call again -- up to
 ASSISTANT_MAX_TOOL_ROUNDS rounds. Each round is its own hybrid call, so a provider
 failing between the tool-call round and the final answer fails over and the other
-provider continues from the same history. Everything is persisted with
+provider continues from the same history. Each round streams through the provider
+layer's whole-text stream (`engine/completion.astream_whole`): an answer cut by the
+output limit is continued, and a round cut after content that no provider could
+continue restarts on the next one (a `restart` event). Everything is persisted with
 `ConversationRepository`; the caller gets a stream of typed events.
 """
 
@@ -28,6 +31,7 @@ from sqlmodel import Session
 from app.ai.chains.assistant_tools import SearchJobsArgs, run_tool, search_jobs, tool_definitions
 from app.ai.chains.served import DATA_RULE, LOCAL_PROVIDER, ServedBy, run_config
 from app.ai.providers import AIRuntime, build_runtime
+from app.ai.providers.engine.completion import Restart, astream_whole
 from app.ai.providers.errors import ProviderError
 from app.ai.rag.match_search import known_skills
 from app.core.config import Settings
@@ -46,7 +50,7 @@ MAX_SKILL_WORDS = 64
 
 @dataclass(frozen=True)
 class AssistantEvent:
-    """`kind`: token | tool_call | tool_result | done; `data` is JSON-ready."""
+    """`kind`: token | tool_call | tool_result | restart | done; `data` is JSON-ready."""
 
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
@@ -100,15 +104,19 @@ class Assistant:
         self.conversations.add_message(conversation_id, MessageRole.user, text)
         history = self.conversations.messages(conversation_id, last=self.settings.ASSISTANT_HISTORY_MESSAGES)
         messages: list[BaseMessage] = [SystemMessage(SYSTEM), *to_langchain(history)]
-        model = self.runtime.model().bind_tools(tool_definitions())
+        model = self.runtime.model().with_tools(tool_definitions())
         calls_made: list[dict[str, Any]] = []
         rounds = self.settings.ASSISTANT_MAX_TOOL_ROUNDS
         for round_number in range(rounds + 1):
             answer: AIMessageChunk | None = None
             served = ServedBy.local()
             try:
-                async for chunk in model.astream(messages, config=run_config(FEATURE, user_id)):
-                    answer = chunk if answer is None else answer + chunk  # type: ignore[assignment]
+                async for chunk in astream_whole(model, messages, config=run_config(FEATURE, user_id)):
+                    if isinstance(chunk, Restart):  # the client drops this round's text
+                        answer = None
+                        yield AssistantEvent("restart", chunk.as_dict())
+                        continue
+                    answer = chunk if answer is None else answer + chunk
                     if meta := chunk.response_metadata.get("hybrid"):
                         served = ServedBy.from_metadata(meta)
                     if chunk.text:

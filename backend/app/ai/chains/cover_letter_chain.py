@@ -1,9 +1,12 @@
 """`CoverLetterChain`: a cover letter for (candidate, job, tone, length), streamable.
 
-The letter is plain text, so it streams token by token (`astream`); a stream that
-fails after content raises `StreamInterruptedError` from the provider layer and the
-API turns it into a typed SSE `error` event. When no provider can answer before any
-content, a template letter filled from the profile is the (degraded) answer.
+The letter is plain text, so it streams token by token (`astream`) through the provider
+layer's whole-text stream (`engine/completion.astream_whole`): a letter cut by the output
+limit is continued, and a stream cut after content that no provider could continue
+restarts on the next provider (a `LetterPiece` with `restart`: the caller drops what it
+showed). Only when that fails too does `StreamInterruptedError` end the stream (a typed
+SSE `error` event). When no provider can answer before any content, a template letter
+filled from the profile is the (degraded) answer.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlmodel import Session
 from app.ai.chains.recommendation_chain import candidate_summary, job_summary
 from app.ai.chains.served import DATA_RULE, ServedBy, run_config, stable_first
 from app.ai.providers import AIRuntime, build_runtime
+from app.ai.providers.engine.completion import Restart, astream_whole
 from app.ai.providers.errors import ProviderError
 from app.core.config import Settings
 from app.models import CandidateRead, JobRead
@@ -48,10 +52,12 @@ OPENINGS = {
 
 @dataclass(frozen=True)
 class LetterPiece:
-    """A streamed piece: `text`, and on the last piece who served the letter."""
+    """A streamed piece: `text`; on the last piece who served the letter; `restart` when
+    the letter starts again on another provider (drop the text received so far)."""
 
     text: str
     served: ServedBy | None = None
+    restart: Restart | None = None
 
 
 def template_letter(candidate: CandidateRead, job: JobRead, tone: Tone, length: Length) -> str:
@@ -142,9 +148,12 @@ class CoverLetterChain:
         served: ServedBy | None = None
         sent = False
         try:
-            async for chunk in model.astream(
-                self.messages(candidate, job, tone, length), config=run_config(FEATURE, user_id)
-            ):
+            messages = self.messages(candidate, job, tone, length)
+            async for chunk in astream_whole(model, messages, config=run_config(FEATURE, user_id)):
+                if isinstance(chunk, Restart):
+                    sent = False  # the text shown so far is dropped: nothing stands
+                    yield LetterPiece("", restart=chunk)
+                    continue
                 meta = chunk.response_metadata.get("hybrid")
                 if meta:
                     served = ServedBy.from_metadata(meta)
@@ -166,6 +175,8 @@ class CoverLetterChain:
         parts: list[str] = []
         served = ServedBy.local()
         async for piece in self.astream(candidate_id, job_id, tone, length, user_id=user_id):
+            if piece.restart is not None:
+                parts.clear()  # JSON answers restart invisibly
             parts.append(piece.text)
             served = piece.served or served
         return "".join(parts), served

@@ -46,6 +46,10 @@ class ServedBy:
     finish_reason: str | None = None
     resumed: bool = False
     """A stream cut after content was continued on another provider (issue 11)."""
+    restarted: bool = False
+    """No provider could continue a cut stream: the answer started again on the next one."""
+    continuations: int = 0
+    """How many times an answer cut by the output limit was continued."""
     failover_reason: str | None = None
     """Why not the routing order's first provider: circuit_open, its failure, a gate."""
     skipped: list[dict[str, str]] = field(default_factory=list)
@@ -65,6 +69,8 @@ class ServedBy:
             truncated=bool(meta.get("truncated", False)),
             finish_reason=meta.get("finish_reason"),
             resumed=bool(meta.get("resumed", False)),
+            restarted=bool(meta.get("restarted", False)),
+            continuations=int(meta.get("continuations", 0)),
             failover_reason=meta.get("failover_reason"),
             skipped=list(meta.get("skipped", [])),
         )
@@ -112,6 +118,8 @@ class ServedBy:
             "truncated": self.truncated,
             "finish_reason": self.finish_reason,
             "resumed": self.resumed,
+            "restarted": self.restarted,
+            "continuations": self.continuations,
             "failover_reason": self.failover_reason,
             "skipped": self.skipped,
         }

@@ -126,6 +126,23 @@ class ContentFilteredError(HybridProviderError):
         super().__init__(self.reason)
 
 
+class OutputTruncatedError(HybridProviderError):
+    """The output limit cut a structured answer, also after one retry with a larger limit.
+
+    Half a JSON object or half a tool call is never parsed as a success: the caller gets
+    this instead (with `include_raw=True`, as the `parsing_error` next to the raw answer).
+    """
+
+    def __init__(self, provider: str, limits: Sequence[int | None]) -> None:
+        self.provider = provider
+        self.limits = tuple(limits)
+        tried = " and ".join(str(limit) for limit in self.limits if limit is not None) or "the default"
+        super().__init__(
+            f"the output limit cut {provider}'s structured answer (max tokens {tried}); "
+            "raise AI_MAX_OUTPUT_TOKENS or ask for a shorter answer"
+        )
+
+
 class StreamInterruptedError(HybridProviderError):
     """A stream failed after content had already reached the caller.
 

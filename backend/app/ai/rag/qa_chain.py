@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from app.ai.chains.served import DATA_RULE, ServedBy, data_block, run_config, stable_first
 from app.ai.providers import AIRuntime, build_runtime
-from app.ai.providers.errors import ProviderError
+from app.ai.providers.errors import OutputTruncatedError, ProviderError
 from app.ai.rag.retrieval import RetrievedChunk, retrieve
 from app.core.config import Settings
 
@@ -79,8 +79,11 @@ def excerpt(text: str, limit: int = PASSAGE_PREVIEW_CHARS) -> str:
     return text
 
 
-def degraded_answer(chunks: list[RetrievedChunk]) -> str:
-    lines = ["AI is unavailable right now; the most relevant passages are:"]
+CUT_ANSWER = "The AI answer was cut by the output limit; the most relevant passages are:"
+
+
+def degraded_answer(chunks: list[RetrievedChunk], heading: str | None = None) -> str:
+    lines = [heading or "AI is unavailable right now; the most relevant passages are:"]
     for chunk in chunks[:DEGRADED_PASSAGES]:
         lines.append(f"- {chunk.document_title}: {excerpt(chunk.text)}")
     return "\n".join(lines)
@@ -126,6 +129,9 @@ class QAChain:
             return QAAnswer(degraded_answer(chunks), passages, ServedBy.degraded_by(error), True)
         served = ServedBy.from_message(result["raw"])
         parsed = result.get("parsed")
+        if isinstance(result.get("parsing_error"), OutputTruncatedError):  # cut twice: never half an answer
+            return QAAnswer(degraded_answer(chunks, CUT_ANSWER), chunks[:DEGRADED_PASSAGES], served, True,
+                            complete=False)
         if parsed is None:  # unparseable answer: keep the raw text, cite what it was given
             return QAAnswer(str(result["raw"].text), chunks, served, True, complete=False)
         cited = set(parsed.cited_chunk_ids)

@@ -7,7 +7,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 
 from app.ai.providers.adapters.base import ProviderAdapter, ProviderConfig, ProviderSettings
-from app.ai.providers.policies.classification import Classification, ErrorClass, classify_generic
+from app.ai.providers.policies.classification import (
+    OUTPUT_LIMIT,
+    Classification,
+    ErrorClass,
+    classify_generic,
+)
 
 
 class OpenAIAdapter(ProviderAdapter):
@@ -41,6 +46,10 @@ class OpenAIAdapter(ProviderAdapter):
         return copy
 
     def classify(self, exc: BaseException) -> Classification | None:
+        if isinstance(exc, openai.LengthFinishReasonError):
+            # The SDK's `parse` refuses a structured answer the output limit cut: the
+            # request asked for too little, the provider is fine (no circuit trip).
+            return Classification(ErrorClass.REQUEST_FATAL, OUTPUT_LIMIT)
         if isinstance(exc, openai.APITimeoutError):
             return Classification(ErrorClass.TRANSIENT, "timeout")
         if isinstance(exc, openai.APIConnectionError):

@@ -11,7 +11,7 @@ the outer run manager, so callbacks and tracing fire once per call, not per atte
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -133,7 +133,7 @@ class HybridChatModel(BaseChatModel):
         *,
         stop: list[str] | None = None,
         **kwargs: Any,
-    ) -> AsyncIterator[AIMessageChunk]:
+    ) -> AsyncGenerator[AIMessageChunk, None]:
         metadata = dict(ensure_config(config).get("metadata") or {})
         async for chunk in super().astream(
             input, config, stop=stop, **{_RUN_METADATA: metadata}, **kwargs
@@ -252,9 +252,15 @@ class HybridChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind `tools` to every provider with that provider's own `bind_tools`."""
+        return self.with_tools(tools, tool_choice=tool_choice, **kwargs).bind()
+
+    def with_tools(
+        self, tools: Sequence[Any], *, tool_choice: str | dict[str, Any] | bool | None = None, **kwargs: Any
+    ) -> HybridChatModel:
+        """A copy whose members have `tools` bound -- still a `HybridChatModel`, so the
+        provider layer's own helpers (`completion.astream_whole`) can pick its members."""
         extra = {"tool_choice": tool_choice} if tool_choice is not None else {}
-        members = [m.bind_tools(tools, **extra, **kwargs) for m in self.members]
-        return self.with_members(members).bind()
+        return self.with_members([m.bind_tools(tools, **extra, **kwargs) for m in self.members])
 
     def with_structured_output(  # type: ignore[override]
         self,
@@ -290,4 +296,5 @@ class HybridChatModel(BaseChatModel):
                 "schema": schema,
             }
         )
-        return structured_output_runnable(bound, members, include_raw)
+        limit = self.max_tokens or self.policy.max_output_tokens
+        return structured_output_runnable(bound, members, include_raw, limit)

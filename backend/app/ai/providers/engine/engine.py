@@ -160,7 +160,10 @@ def ending_of(member: Member, result: ChatResult) -> str | None:
     generation = result.generations[0] if result.generations else None
     if generation is None:
         return None
-    return check_ending(member, generation.message, generation.generation_info)
+    # ChatAnthropic keeps `stop_reason` in `llm_output`, which LangChain merges into the
+    # message's metadata only after `_generate` returns -- after this check.
+    info = {**(result.llm_output or {}), **(generation.generation_info or {})}
+    return check_ending(member, generation.message, info)
 
 
 def usage_of(result: ChatResult) -> UsageMetadata | None:

@@ -219,7 +219,7 @@ def _joined(chunk: ChatGenerationChunk, joiner: Joiner, sent: SentText) -> ChatG
     """The continuation's chunk as the caller should see it: its text joined on, in the
     content shape the caller has been receiving; content-free chunks pass as they are."""
     message = chunk.message
-    text = message.text
+    text = str(message.text)  # a plain str: LangChain's `TextAccessor` breaks chunk merging
     if not text:
         # Usage counts; the continuing provider's own metadata (model name, stop reason)
         # would be merged into the caller's by string concatenation, so it stays out.

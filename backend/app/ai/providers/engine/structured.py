@@ -29,24 +29,98 @@ from langchain_core.runnables import (
 from langchain_core.runnables.utils import AddableDict
 
 from app.ai.providers.adapters.base import Member
+from app.ai.providers.errors import OutputTruncatedError, ProviderError
+from app.ai.providers.policies.classification import OUTPUT_LIMIT
 
 
 def _parser_for(members: Sequence[Member], message: BaseMessage) -> Runnable[Any, Any]:
-    served_by = (message.response_metadata.get("hybrid") or {}).get("provider")
+    meta = message.response_metadata.get("hybrid") or {}
+    served_by = meta.get("provider")
+    if meta.get("truncated"):  # half a JSON object or tool call is never a success
+        raise OutputTruncatedError(str(served_by), meta.get("output_limits") or [None])
     for member in members:
         if member.name == served_by and member.parser is not None:
             return member.parser
     raise ValueError(f"no structured-output parser for provider {served_by!r}")
 
 
+def _only_output_limit(error: ProviderError) -> bool:
+    """Every attempt failed because the output limit cut the structured answer."""
+    return bool(error.attempts) and all(a.reason == OUTPUT_LIMIT for a in error.attempts)
+
+
+class _LargerLimitOnce(Runnable[Any, BaseMessage]):
+    """`model`, asked once more at twice the output limit when that limit cut the
+    structured answer -- as a `truncated` answer (Anthropic's cut tool call, Gemini) or
+    as every provider's `output_limit` failure (OpenAI's SDK refuses to parse one).
+
+    Invocations only: a stream has already sent its raw chunks, so a cut stream goes
+    straight to the parser step, which refuses it (`OutputTruncatedError`).
+    """
+
+    def __init__(self, model: Runnable[Any, BaseMessage], limit: int) -> None:
+        self.model = model
+        self.limit = limit
+
+    def _larger(self) -> Runnable[Any, BaseMessage]:
+        return self.model.bind(max_tokens=self.limit * 2)
+
+    def _mark(self, message: BaseMessage) -> BaseMessage:
+        meta = message.response_metadata.get("hybrid")
+        if meta is not None:  # the limits tried, for the error that names them
+            meta["output_limits"] = [self.limit, self.limit * 2]
+        return message
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> BaseMessage:
+        try:
+            message = self.model.invoke(input, config, **kwargs)
+        except ProviderError as error:
+            if not _only_output_limit(error):
+                raise
+        else:
+            if not _truncated(message):
+                return message
+        return self._mark(self._larger().invoke(input, config, **kwargs))
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> BaseMessage:
+        try:
+            message = await self.model.ainvoke(input, config, **kwargs)
+        except ProviderError as error:
+            if not _only_output_limit(error):
+                raise
+        else:
+            if not _truncated(message):
+                return message
+        return self._mark(await self._larger().ainvoke(input, config, **kwargs))
+
+    def stream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[BaseMessage]:
+        yield from self.model.stream(input, config, **kwargs)
+
+    async def astream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[BaseMessage]:
+        async for chunk in self.model.astream(input, config, **kwargs):
+            yield chunk
+
+
+def _truncated(message: BaseMessage) -> bool:
+    return bool((message.response_metadata.get("hybrid") or {}).get("truncated"))
+
+
 def structured_output_runnable(
-    model: Runnable[Any, BaseMessage], members: Sequence[Member], include_raw: bool
+    model: Runnable[Any, BaseMessage], members: Sequence[Member], include_raw: bool, limit: int | None = None
 ) -> Runnable[Any, Any]:
     """`model | parser-of-the-provider-that-answered`, LangChain's include_raw shape kept.
 
     `members` are the model's members, each carrying its own provider's parser; `model`
-    is the hybrid with the call's bindings (the traced schema).
+    is the hybrid with the call's bindings (the traced schema). A structured answer cut
+    by the output limit (`limit`, the one every request carries) is asked for once more
+    at twice the limit; cut again, it is an `OutputTruncatedError`, never a parse.
     """
+    if limit:
+        model = _LargerLimitOnce(model, limit)
 
     def parse(message: BaseMessage, config: RunnableConfig) -> Any:
         return _parser_for(members, message).invoke(message, config)

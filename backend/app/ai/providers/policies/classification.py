@@ -9,7 +9,8 @@ this module holds the provider-neutral core that every provider shares.
 |-----------------|----------------------------------------------------|------------------------------------|
 | transient       | 408 409 429 5xx 529, timeouts, resets, cut streams | fail over now; retry only if alone |
 | provider_fatal  | 401 403 402, quota/billing, 404 unknown model      | fail over; never retry that one    |
-| request_fatal   | 400 413 422 (context length included)              | one try elsewhere, no retries      |
+| request_fatal   | 400 413 422 (context length included), and a       | one try elsewhere, no retries      |
+|                 | structured answer cut by the output limit (OpenAI) |                                    |
 | content_filter  | OpenAI content_policy_violation / finish_reason    | stop: no retry, no failover unless |
 |                 | content_filter, Azure content_filter, Anthropic    | AI_FAILOVER_ON_CONTENT_FILTER; the |
 |                 | stop_reason refusal, Gemini safety blocks          | API answers 422 with the reason    |
@@ -39,6 +40,10 @@ from app.ai.providers.errors import (
     StreamIdleTimeoutError,
 )
 from app.ai.providers.policies.backoff import parse_retry_after
+
+#: Reason of a request_fatal failure: the output limit cut a structured answer that the
+#: SDK refuses to parse (OpenAI's `LengthFinishReasonError`).
+OUTPUT_LIMIT = "output_limit"
 
 
 class ErrorClass(enum.StrEnum):

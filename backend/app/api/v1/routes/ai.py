@@ -23,12 +23,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from sse_starlette.sse import EventSourceResponse
 
 from app.ai.chains.served import run_config
-from app.ai.providers.engine.completion import acomplete
+from app.ai.providers.engine.completion import Restart, acomplete, astream_whole
 from app.ai.providers.errors import HybridProviderError, StreamInterruptedError
 from app.ai.providers.factory import get_llm_provider
 from app.api.ai_responses import StreamFlag, wants_stream
@@ -169,12 +169,13 @@ def _stream_error(error: BaseException) -> dict[str, str]:
 
 
 async def _stream(model: Any, messages: list[BaseMessage]) -> Any:
-    """SSE: `token` events, then `done` with the metadata (or `error` after content).
+    """SSE: `token` events, then `done` with the metadata (or `error` after content);
+    a `restart` event when the answer starts again on the next provider (see module).
 
     The first content chunk is awaited before the response starts, so a call that
     fails before any content still gets a proper 503 instead of a broken stream.
     """
-    chunks = model.astream(messages, config=run_config(FEATURE))
+    chunks = astream_whole(model, messages, config=run_config(FEATURE))
     try:
         first = await anext(chunks)
     except StopAsyncIteration:
@@ -183,41 +184,29 @@ async def _stream(model: Any, messages: list[BaseMessage]) -> Any:
         return _unavailable(error)
 
     async def events() -> AsyncIterator[dict[str, str]]:
-        source, pending, restarted = chunks, [first] if first is not None else [], False
-        while True:
-            parts: list[str] = []
-            meta: dict[str, Any] = {}
-            current = source
-            try:
-                while True:
-                    chunk = pending.pop() if pending else await anext(current)
-                    meta = chunk.response_metadata.get("hybrid") or meta
-                    text = str(chunk.text)
-                    if text:
-                        parts.append(text)
-                        yield {"event": "token", "data": json.dumps({"text": text})}
-            except StopAsyncIteration:
-                body = _answer("".join(parts), meta, restarted=restarted)
-                yield {"event": "done", "data": json.dumps(body)}
-                return
-            except StreamInterruptedError as error:
-                rest = [m for m in model.members if m.name != error.provider]
-                resume = model.policy.stream_resume == "auto"  # off: today's typed error
-                if refusal_of(error) is not None or not rest or restarted or not resume:
-                    yield _stream_error(error)
-                    return
-                # Nobody could continue: the client drops what it showed (documented).
-                shown = len("".join(parts))
-                restart = {"reason": str(error), "provider": error.provider, "shown_chars": shown}
-                yield {"event": "restart", "data": json.dumps(restart)}
-                source = model.with_members(rest).astream(messages, config=run_config(FEATURE))
-                restarted = True
-            except HybridProviderError as error:
-                yield _stream_error(error)
-                return
-            finally:
-                await current.aclose()
+        parts: list[str] = []
+        meta: dict[str, Any] = {}
+        pending = [first] if first is not None else []
+        try:
+            while True:
+                item = pending.pop() if pending else await anext(chunks)
+                if isinstance(item, Restart):  # the client drops what it showed (documented)
+                    parts.clear()
+                    yield {"event": "restart", "data": json.dumps(item.as_dict())}
+                    continue
+                meta = item.response_metadata.get("hybrid") or meta
+                if text := str(item.text):
+                    parts.append(text)
+                    yield {"event": "token", "data": json.dumps({"text": text})}
+        except StopAsyncIteration:
+            body = _answer("".join(parts), meta, restarted=bool(meta.get("restarted")))
+            yield {"event": "done", "data": json.dumps(body)}
+        except HybridProviderError as error:
+            yield _stream_error(error)
+        finally:
+            await chunks.aclose()
 
-    provider = (first.response_metadata.get("hybrid") or {}).get("provider", "") if first else ""
+    served = first.response_metadata.get("hybrid") if isinstance(first, AIMessageChunk) else None
+    provider = (served or {}).get("provider", "")
     headers = {"X-AI-Provider": provider} if provider else {}
     return EventSourceResponse(events(), headers=headers)

@@ -125,7 +125,9 @@ def get_conversation(conversation_id: str, request: Request, session: SessionDep
     summary="Send a message to the assistant (AI, streamable)",
     description="Uses AI: the hybrid model answers, calling tools (search_jobs, get_candidate, "
     "get_job) as needed. SSE events: `token` {text}, `tool_call` {id, name, args, provider}, "
-    "`tool_result` {id, name, ok}, then `done` (this body) or `error` {error: {type, message}}.",
+    "`tool_result` {id, name, ok}, then `done` (this body) or `error` {error: {type, message}}. "
+    "A `restart` {reason, provider, shown_chars} event means the answer starts again on another "
+    "provider: drop the text shown since the last tool result.",
     responses={**error_responses(404, 413), **AI_ERROR_RESPONSES},
 )
 async def send_message(

@@ -47,8 +47,10 @@ class CoverLetterResponse(ServedFields):
     summary="Write a cover letter (AI, streamable)",
     description="Uses AI: the hybrid model writes the letter; a template filled from the "
     "profile (`degraded: true`) when no provider answers. With `stream: true`: SSE events "
-    "`token` {text}, then `done` {letter, provider, model, failover, degraded, ...} or "
-    "`error` {error: {type, message}} when the stream broke after content.",
+    "`token` {text}, then `done` {letter, provider, model, failover, degraded, truncated, ...} "
+    "or `error` {error: {type, message}} when the stream broke after content and no provider "
+    "could finish it. A `restart` {reason, provider, shown_chars} event means the letter starts "
+    "again on another provider: drop the text shown so far.",
     responses={**error_responses(404, 413), **AI_ERROR_RESPONSES},
 )
 async def write_cover_letter(
@@ -78,6 +80,9 @@ async def _events(
     parts: list[str] = []
     pieces = chain.astream(body.candidate_id, body.job_id, body.tone, body.length, user_id=user_id)
     async for piece in pieces:
+        if piece.restart is not None:
+            parts.clear()  # the client drops what it showed (documented)
+            yield "restart", piece.restart.as_dict()
         if piece.text:
             parts.append(piece.text)
             yield "token", {"text": piece.text}
