@@ -73,25 +73,17 @@ class _LargerLimitOnce(Runnable[Any, BaseMessage]):
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> BaseMessage:
         try:
-            message = self.model.invoke(input, config, **kwargs)
+            first: BaseMessage | ProviderError = self.model.invoke(input, config, **kwargs)
         except ProviderError as error:
-            if not _only_output_limit(error):
-                raise
-        else:
-            if not _truncated(message):
-                return message
-        return self._mark(self._larger().invoke(input, config, **kwargs))
+            first = error
+        return _standing(first) or self._mark(self._larger().invoke(input, config, **kwargs))
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> BaseMessage:
         try:
-            message = await self.model.ainvoke(input, config, **kwargs)
+            first: BaseMessage | ProviderError = await self.model.ainvoke(input, config, **kwargs)
         except ProviderError as error:
-            if not _only_output_limit(error):
-                raise
-        else:
-            if not _truncated(message):
-                return message
-        return self._mark(await self._larger().ainvoke(input, config, **kwargs))
+            first = error
+        return _standing(first) or self._mark(await self._larger().ainvoke(input, config, **kwargs))
 
     def stream(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
@@ -105,8 +97,14 @@ class _LargerLimitOnce(Runnable[Any, BaseMessage]):
             yield chunk
 
 
-def _truncated(message: BaseMessage) -> bool:
-    return bool((message.response_metadata.get("hybrid") or {}).get("truncated"))
+def _standing(first: BaseMessage | ProviderError) -> BaseMessage | None:
+    """The one decision of `_LargerLimitOnce`: the first answer when it stands, None when
+    the output limit cut it (ask again, larger); any other failure is raised."""
+    if isinstance(first, ProviderError):
+        if _only_output_limit(first):
+            return None
+        raise first
+    return None if (first.response_metadata.get("hybrid") or {}).get("truncated") else first
 
 
 def structured_output_runnable(
