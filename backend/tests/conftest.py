@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from app.core.config import Settings, load_settings
+from app.core.config import Settings
 
 # Authentication (issue 7): the default settings require API keys on /api/v1. Suites
 # that test features, not security, build their apps from `load_settings(...)` and call
@@ -63,9 +63,7 @@ def redis_url() -> str:
 @pytest.fixture()
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Remove AI settings inherited from the developer's shell so tests see only their own."""
-    for name in list(os.environ):
-        if name.startswith(("AI_", "OPENAI_", "ANTHROPIC_")):
-            monkeypatch.delenv(name, raising=False)
+    clear_inherited_settings(monkeypatch)
     yield
 
 
@@ -75,6 +73,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 from emulators import RunningEmulator  # noqa: E402
 from tests.support.emulator_fixtures import emulator_fixtures  # noqa: E402
+from tests.support.settings import clear_inherited_settings  # noqa: E402
+from tests.support.settings import emulator_settings as build_emulator_settings  # noqa: E402
 
 # `openai_emulator.base_url` ends in `/v1`; `anthropic_emulator.base_url` has none.
 _openai_emulator_session, openai_emulator = emulator_fixtures("openai", "openai_emulator")
@@ -86,20 +86,9 @@ def emulator_settings(
     clean_env: None, openai_emulator: RunningEmulator, anthropic_emulator: RunningEmulator
 ) -> Callable[..., Settings]:
     """Build settings whose providers are the emulators; keyword overrides win."""
+    emulators = {"openai": openai_emulator, "anthropic": anthropic_emulator}
 
     def build(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "OPENAI_API_KEY": "sk-test-openai",
-            "OPENAI_BASE_URL": openai_emulator.base_url,
-            "ANTHROPIC_API_KEY": "sk-ant-test-anthropic",
-            "ANTHROPIC_BASE_URL": anthropic_emulator.base_url,
-            "AI_REQUEST_TIMEOUT": 5.0,
-            "AI_REQUEST_DEADLINE": 10.0,
-            # Failover-first: these suites test failover; blip retries are tested on their own.
-            "AI_RETRY_WAIT_MAX": 0.0,
-            "_env_file": None,
-        }
-        values.update(overrides)
-        return load_settings(**values)
+        return build_emulator_settings(emulators, **overrides)
 
     return build

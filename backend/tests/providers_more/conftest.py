@@ -7,7 +7,6 @@ told apart by the model each instance is configured with.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -15,9 +14,10 @@ import pytest
 
 from app.ai.providers.engine.chat_model import HybridChatModel
 from app.ai.providers.factory import get_llm_provider
-from app.core.config import Settings, load_settings
+from app.core.config import Settings
 from emulators import RunningEmulator
 from tests.support.emulator_fixtures import emulator_fixtures
+from tests.support.settings import clear_inherited_settings, emulator_settings
 
 GROQ_MODEL = "llama-3.1-8b-instant"
 OLLAMA_MODEL = "qwen2.5:7b"
@@ -55,18 +55,10 @@ def make_settings(
     `groq` and `ollama` are OpenAI-compatible instances: `groq` shares the OpenAI
     emulator (as a hosted endpoint would share the wire format), `ollama` has its own.
     """
-    for name in list(os.environ):
-        if name.startswith(("AI_", "OPENAI_", "ANTHROPIC_", "GEMINI_")):
-            monkeypatch.delenv(name)
+    clear_inherited_settings(monkeypatch)
 
     def build(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
-            "OPENAI_API_KEY": "sk-test-openai",
-            "OPENAI_BASE_URL": emulators["openai"].base_url,
-            "ANTHROPIC_API_KEY": "sk-ant-test-anthropic",
-            "ANTHROPIC_BASE_URL": emulators["anthropic"].base_url,
-            "GEMINI_API_KEY": "AIza-test-gemini",
-            "GEMINI_BASE_URL": emulators["gemini"].base_url,
             "AI_OPENAI_COMPATIBLE": [
                 {
                     "name": "groq",
@@ -78,15 +70,12 @@ def make_settings(
             ],
             "AI_REQUEST_TIMEOUT": 2.0,
             "AI_REQUEST_DEADLINE": 5.0,
-            # Failover-first: these suites test failover; blip retries are tested on their own.
-            "AI_RETRY_WAIT_MAX": 0.0,
             "AI_BACKOFF_BASE": 0.01,
             "AI_BACKOFF_MAX": 0.05,
             "AI_CIRCUIT_ENABLED": False,
-            "_env_file": None,
         }
-        values.update(overrides)
-        return load_settings(**values)
+        providers = {name: emulators[name] for name in ("openai", "anthropic", "gemini")}
+        return emulator_settings(providers, **{**values, **overrides})
 
     return build
 

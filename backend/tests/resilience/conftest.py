@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,8 +9,9 @@ import pytest
 
 from app.ai.providers import build_runtime
 from app.ai.providers.engine.chat_model import HybridChatModel
-from app.core.config import Settings, load_settings
+from app.core.config import Settings
 from emulators import RunningEmulator, start_emulator
+from tests.support.settings import clear_inherited_settings, emulator_settings
 
 
 @pytest.fixture(scope="session")
@@ -35,28 +35,18 @@ def resilience_settings(
     emulators: dict[str, RunningEmulator], monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., Settings]:
     """Settings pointing at the emulators (openai primary); keyword overrides win."""
-    for name in list(os.environ):
-        if name.startswith(("AI_", "OPENAI_", "ANTHROPIC_")):
-            monkeypatch.delenv(name)
+    clear_inherited_settings(monkeypatch)
 
     def build(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
-            "OPENAI_API_KEY": "sk-test-openai",
-            "OPENAI_BASE_URL": emulators["openai"].base_url,
-            "ANTHROPIC_API_KEY": "sk-ant-test-anthropic",
-            "ANTHROPIC_BASE_URL": emulators["anthropic"].base_url,
             "AI_REQUEST_TIMEOUT": 2.0,
             "AI_REQUEST_DEADLINE": 4.0,
-            # Failover-first: these suites test failover; blip retries are tested on their own.
-            "AI_RETRY_WAIT_MAX": 0.0,
             "AI_CIRCUIT_ENABLED": True,
             "AI_CIRCUIT_MIN_FAILURES": 3,
             "AI_CIRCUIT_COOLDOWN_SECONDS": 0.5,
             "AUTH_MODE": "local-dev",  # these tests are about resilience, not authentication
-            "_env_file": None,
         }
-        values.update(overrides)
-        return load_settings(**values)
+        return emulator_settings(emulators, **{**values, **overrides})
 
     return build
 
