@@ -43,6 +43,11 @@ MAX_TEXT_TERMS = 24
 MAX_SKILLS = 16
 #: Rows of the text-less lane (newest rows passing the strict filters).
 RECENT = 20
+#: `SearchRequest.length_norm` of candidate matching (BM25's usual b).
+CANDIDATE_LENGTH_NORM = 0.75
+#: BM25's term-frequency saturation; with one "occurrence" per listed skill it only
+#: shapes the length normalisation: hits * (K1 + 1) / (K1 * (1 - b + b * n / avg) + 1).
+K1 = 1.2
 
 
 @dataclass(frozen=True)
@@ -73,12 +78,21 @@ class Lane:
 
 @dataclass(frozen=True)
 class SearchRequest:
-    """The subject's searchable side: skills (phrases), loose words, rarity weights, lanes."""
+    """The subject's searchable side: skills (phrases), loose words, rarity weights, lanes.
+
+    `length_norm` (BM25's b, 0..1): how much the skills lanes' rank (rarity-weighted
+    skill hits) discounts a row for listing more skills than the average row. Candidates
+    for a job use it: of two people matching the same required skills, the one whose
+    profile is about them (not a list of everything) is the likelier fit -- measured
+    on the generator's ground truth (docs/BENCHMARKS.md); jobs for a candidate do not
+    (a job's short requirement list is what stage two's coverage already scores).
+    """
 
     skills: list[str]
     words: list[str]
     weights: dict[str, float]
     lanes: list[Lane] = field(default_factory=list)
+    length_norm: float = 0.0
 
 
 class MatchSearch(Protocol):
@@ -168,6 +182,7 @@ def candidate_request(job: JobLike, weights: dict[str, float]) -> SearchRequest:
             Lane("recent", RECENT, text=False, levels=exact, or_unset=True, on_site=on_site,
                  wants_place=place or None),
         ],
+        length_norm=CANDIDATE_LENGTH_NORM,
     )
 
 
