@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -61,7 +61,10 @@ class Lane:
     rows without one). `places`: jobs must be remote or in one of these location keys
     (`()`: remote only; None: anywhere). `remote`: jobs' remote flag must equal it.
     `on_site`: candidates must accept on-site work; `wants_place`: candidates must list
-    this location key among their desired locations.
+    this location key among their desired locations. `rank`: order the matches by
+    rarity-weighted skill hits ("skills") or by the engine's word relevance ("words":
+    a free-text query with no skills to weigh). PostgreSQL orders both by hits plus
+    `ts_rank` (no document-frequency walk there: `ts_rank` has no IDF).
     """
 
     name: str
@@ -74,6 +77,7 @@ class Lane:
     remote: bool | None = None
     on_site: bool = False
     wants_place: str | None = None
+    rank: Literal["skills", "words"] = "skills"
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,12 @@ twenty wide rows per kept row when the filters were selective, and `bm25()` walk
 query phrase's whole doclist to count its documents -- both grew with the catalogue (at
 100,000 jobs: ~40 ms of a ~50 ms request). Skills lanes now rank by rarity-weighted skill
 hits instead (the weights come from `skill_stats`; the same signal stage two scores and
-PostgreSQL ranks by), read from the ≤ `SCAN_CAP` rows already found. The loose lane
-("any word anywhere") keeps `bm25()` over the text columns only: it is the one lane whose
-point is word relevance (also the assistant's free-text search).
+PostgreSQL ranks by), read from the ≤ `SCAN_CAP` rows already found -- and so does the
+loose lane ("any word anywhere") of recommendations and matching: the words widen what
+it finds, the skills order it (at 100,000 jobs `bm25()` over the loose words cost 10-28
+ms, "engineer" alone -- in every description -- 19 ms; quality held, docs/BENCHMARKS.md).
+A lane with `rank="words"` (the assistant's free-text search) keeps `bm25()` over the
+text columns.
 
 Words are quoted, so no user text reaches the FTS5 query parser raw.
 """
@@ -145,7 +148,7 @@ class SqliteMatchSearch:
             if text is None:
                 continue
             params[f"q{number}"] = _and(text, facets)
-            if lane.skills_only:
+            if lane.rank == "skills":
                 selects.append(
                     f"SELECT {number} AS lane, m.id AS id, {hits} AS score FROM "
                     f"(SELECT rowid AS id FROM {fts} WHERE {fts} MATCH :q{number} "
