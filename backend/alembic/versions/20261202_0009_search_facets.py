@@ -21,8 +21,10 @@ on the candidates view, whose `places` is a `json_each` subquery):
   remote-only), `places` (each desired location's key between the same markers).
 
 The triggers also fire on updates of the filter columns now (a job moving from Lisbon to
-remote is re-indexed). PostgreSQL is unchanged: its lanes filter on btree-indexed
-columns that the planner combines with the GIN match itself.
+remote is re-indexed). As 0006 notes, a later batch-mode migration that recreates `jobs`
+or `candidates` drops these triggers and must recreate them (`_create`). PostgreSQL
+is unchanged: its lanes filter on btree-indexed columns that the planner combines with
+the GIN match itself.
 
 Revision ID: 0009_search_facets
 Revises: 0008_gateway

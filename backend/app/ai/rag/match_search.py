@@ -3,12 +3,14 @@
 Why in the database: an in-memory index of the whole catalogue costs memory per worker
 proportional to the catalogue and a full rebuild after every write. The database
 already keeps full-text indexes (PostgreSQL weighted `tsvector` + GIN, SQLite FTS5)
-and btree filter indexes current inside each write's transaction (migration
-0006_search), so the next request sees every write, and what a request costs depends
-on how many rows match, not on how many exist.
+and filter indexes current inside each write's transaction (migration 0006_search;
+on SQLite the filter values are FTS5 columns since 0009_search_facets), so the next
+request sees every write, and what a request costs depends on how many rows match,
+not on how many exist.
 
 What is asked: a few *lanes*, each a text match plus indexed filters, each returning
-its best `keep` rows by the backend's text rank, scanned newest first and capped at
+its best `keep` rows by rarity-weighted skill hits (`Lane.rank`), scanned newest first
+and capped at
 `SCAN_CAP` matching rows (so a very common query cannot make a request scan the
 catalogue). Lanes go from strict (the subject's skills, the exact level, a compatible
 place) to loose (any shared word): the union is a few hundred ids, which stage two
@@ -197,7 +199,9 @@ def lane_filters(
     """SQL conditions on `t` (the base table) for `lane`, binding their values into
     `params` under names ending in `suffix`; `location_key` is the backend's spelling of
     the indexed location-key expression, `listed_place` of "the candidate lists the place
-    named by bind parameter {param}". Portable SQL otherwise (TRUE/FALSE: SQLite 3.23+)."""
+    named by bind parameter {param}". Portable SQL otherwise (TRUE/FALSE: SQLite 3.23+).
+    PostgreSQL's lanes use it; SQLite's put the same filters in the FTS5 query instead
+    (`match_search_sqlite.facet_query`), so a lane never reads a row to check them."""
     where: list[str] = []
     seniority = "t.seniority" if table == "jobs" else "t.desired_seniority"
     if lane.levels is not None:
