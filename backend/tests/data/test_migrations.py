@@ -12,8 +12,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
-from app.db import current_revision, downgrade, get_engine, upgrade
+from app.ai.chains.stage_one import candidates_for_job, jobs_for_candidate
+from app.db import current_revision, downgrade, get_engine, session_scope, upgrade
 from app.db.migrate import alembic_config
+from app.models import CandidateRead, JobRead
+from app.repositories import CandidateRepository, JobRepository
+from tests.data import factories
 
 EXPECTED_TABLES = {
     "jobs",
@@ -103,3 +107,21 @@ def test_models_and_migrations_agree(empty_url: str) -> None:
         )
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
+
+
+def test_rows_from_before_the_filter_index_are_matched_after_upgrading(empty_url: str) -> None:
+    """0009 moves SQLite's match filters into the FTS index: a catalogue written before it
+    is indexed by the upgrade (and back by the downgrade), so matching finds it at once."""
+    upgrade(empty_url, "0008_gateway")
+    with session_scope(empty_url) as session:
+        jobs = JobRepository(session)
+        jobs.create_many([factories.job(title=f"Python {i}", location="Lisbon") for i in range(5)])
+        kafka = jobs.create(factories.job(title="Kafka in York", required_skills=["kafka"], location="York"))
+        person = CandidateRepository(session).create(factories.candidate(skills=["kafka"], desired_locations=["York"]))
+        role, someone = JobRead.model_validate(kafka), CandidateRead.model_validate(person)
+    for _ in range(2):
+        upgrade(empty_url)
+        with session_scope(empty_url) as session:
+            assert jobs_for_candidate(session, someone, 1)[0].job.title == "Kafka in York"
+            assert candidates_for_job(session, role, 1)[0].candidate.id == someone.id
+        downgrade(empty_url, "0008_gateway")

@@ -62,7 +62,8 @@ def search_jobs(session: Session, args: SearchJobsArgs) -> list[dict[str, Any]]:
             skills=request_skills,
             words=words,
             weights={},
-            lanes=[Lane(lane, args.limit, skills_only=lane == "skills", remote=args.remote)],
+            lanes=[Lane(lane, args.limit, skills_only=lane == "skills", remote=args.remote,
+                        rank="skills" if lane == "skills" else "words")],
         )
         found = search.jobs(request)
         ordered += [i for i in sorted(found, key=lambda i: (-found[i], -i)) if i not in ordered]

@@ -3,12 +3,14 @@
 Why in the database: an in-memory index of the whole catalogue costs memory per worker
 proportional to the catalogue and a full rebuild after every write. The database
 already keeps full-text indexes (PostgreSQL weighted `tsvector` + GIN, SQLite FTS5)
-and btree filter indexes current inside each write's transaction (migration
-0006_search), so the next request sees every write, and what a request costs depends
-on how many rows match, not on how many exist.
+and filter indexes current inside each write's transaction (migration 0006_search;
+on SQLite the filter values are FTS5 columns since 0009_search_facets), so the next
+request sees every write, and what a request costs depends on how many rows match,
+not on how many exist.
 
 What is asked: a few *lanes*, each a text match plus indexed filters, each returning
-its best `keep` rows by the backend's text rank, scanned newest first and capped at
+its best `keep` rows by rarity-weighted skill hits (`Lane.rank`), scanned newest first
+and capped at
 `SCAN_CAP` matching rows (so a very common query cannot make a request scan the
 catalogue). Lanes go from strict (the subject's skills, the exact level, a compatible
 place) to loose (any shared word): the union is a few hundred ids, which stage two
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -43,6 +45,11 @@ MAX_TEXT_TERMS = 24
 MAX_SKILLS = 16
 #: Rows of the text-less lane (newest rows passing the strict filters).
 RECENT = 20
+#: `SearchRequest.length_norm` of candidate matching (BM25's usual b).
+CANDIDATE_LENGTH_NORM = 0.75
+#: BM25's term-frequency saturation; with one "occurrence" per listed skill it only
+#: shapes the length normalisation: hits * (K1 + 1) / (K1 * (1 - b + b * n / avg) + 1).
+K1 = 1.2
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,10 @@ class Lane:
     rows without one). `places`: jobs must be remote or in one of these location keys
     (`()`: remote only; None: anywhere). `remote`: jobs' remote flag must equal it.
     `on_site`: candidates must accept on-site work; `wants_place`: candidates must list
-    this location key among their desired locations.
+    this location key among their desired locations. `rank`: order the matches by
+    rarity-weighted skill hits ("skills") or by the engine's word relevance ("words":
+    a free-text query with no skills to weigh). PostgreSQL orders both by hits plus
+    `ts_rank` (no document-frequency walk there: `ts_rank` has no IDF).
     """
 
     name: str
@@ -69,16 +79,26 @@ class Lane:
     remote: bool | None = None
     on_site: bool = False
     wants_place: str | None = None
+    rank: Literal["skills", "words"] = "skills"
 
 
 @dataclass(frozen=True)
 class SearchRequest:
-    """The subject's searchable side: skills (phrases), loose words, rarity weights, lanes."""
+    """The subject's searchable side: skills (phrases), loose words, rarity weights, lanes.
+
+    `length_norm` (BM25's b, 0..1): how much the skills lanes' rank (rarity-weighted
+    skill hits) discounts a row for listing more skills than the average row. Candidates
+    for a job use it: of two people matching the same required skills, the one whose
+    profile is about them (not a list of everything) is the likelier fit -- measured
+    on the generator's ground truth (docs/BENCHMARKS.md); jobs for a candidate do not
+    (a job's short requirement list is what stage two's coverage already scores).
+    """
 
     skills: list[str]
     words: list[str]
     weights: dict[str, float]
     lanes: list[Lane] = field(default_factory=list)
+    length_norm: float = 0.0
 
 
 class MatchSearch(Protocol):
@@ -168,6 +188,7 @@ def candidate_request(job: JobLike, weights: dict[str, float]) -> SearchRequest:
             Lane("recent", RECENT, text=False, levels=exact, or_unset=True, on_site=on_site,
                  wants_place=place or None),
         ],
+        length_norm=CANDIDATE_LENGTH_NORM,
     )
 
 
@@ -178,7 +199,9 @@ def lane_filters(
     """SQL conditions on `t` (the base table) for `lane`, binding their values into
     `params` under names ending in `suffix`; `location_key` is the backend's spelling of
     the indexed location-key expression, `listed_place` of "the candidate lists the place
-    named by bind parameter {param}". Portable SQL otherwise (TRUE/FALSE: SQLite 3.23+)."""
+    named by bind parameter {param}". Portable SQL otherwise (TRUE/FALSE: SQLite 3.23+).
+    PostgreSQL's lanes use it; SQLite's put the same filters in the FTS5 query instead
+    (`match_search_sqlite.facet_query`), so a lane never reads a row to check them."""
     where: list[str] = []
     seniority = "t.seniority" if table == "jobs" else "t.desired_seniority"
     if lane.levels is not None:

@@ -3,8 +3,9 @@
 `search_vector` is a generated column (skills weight A, name B, body C) with a GIN
 index (migration 0006_search). A lane matches the subject's skills as phrases (or any
 of its words), filters on indexed columns, reads at most `SCAN_CAP` matches newest
-first, and orders them by rarity-weighted skill hits plus `ts_rank` -- `ts_rank` alone
-has no idea that "kafka" says more than "python". User text only ever travels as
+first, and orders them by rarity-weighted skill hits (discounted by the row's number of
+skills when the request says so: `SearchRequest.length_norm`) plus `ts_rank` --
+`ts_rank` alone has no idea that "kafka" says more than "python". User text only ever travels as
 bound parameters to `phraseto_tsquery` / `plainto_tsquery`, which cannot fail on it.
 """
 
@@ -15,11 +16,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.ai.rag.match_search import SCAN_CAP, Lane, SearchRequest, lane_filters, merge_lanes
+from app.ai.rag.match_search import K1, SCAN_CAP, Lane, SearchRequest, lane_filters, merge_lanes
 
 #: ts_rank weights for D, C, B, A: body 0.2, name 0.4, skills 1.0.
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 LOCATION_KEY = "lower(btrim(split_part(coalesce(t.location, ''), ',', 1)))"
+SKILLS = {"jobs": "required_skills", "candidates": "skills"}
+#: Average number of skills a row lists, from the statistics the triggers keep.
+AVERAGE = (
+    "(greatest(1.0, (SELECT sum(df) FROM skill_stats WHERE kind = :kind AND skill <> ''))::float8 / "
+    "greatest(1, (SELECT df FROM skill_stats WHERE kind = :kind AND skill = '')))"
+)
 LISTED_PLACE = (
     "EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.desired_locations) AS l(place) "
     "WHERE lower(btrim(split_part(l.place, ',', 1))) = {param})"
@@ -55,6 +62,11 @@ class PostgresMatchSearch:
             params[f"t{i}"] = word
             word_queries.append(f"plainto_tsquery('english', :t{i})")
         loose = " || ".join(word_queries or skill_queries) or "''::tsquery"
+        rank = f"({' + '.join(hits) or '0'})"
+        if hits and request.length_norm > 0:
+            params["kind"], params["b"] = table, request.length_norm
+            rank += (f" * {K1 + 1} / ({K1} * (1 - :b + :b * jsonb_array_length(t.{SKILLS[table]}) "
+                     f"/ {AVERAGE}) + 1)")
         selects: list[str] = []
         for number, lane in enumerate(request.lanes):
             if not lane.text:
@@ -74,7 +86,7 @@ class PostgresMatchSearch:
             selects.append(
                 f"(SELECT {number} AS lane, id, rel FROM (SELECT t.id AS id, "
                 f"ts_rank('{RANK_WEIGHTS}', t.search_vector, {loose}) AS rel, "
-                f"{' + '.join(hits) or '0'} AS hits FROM {table} AS t WHERE {where} "
+                f"{rank} AS hits FROM {table} AS t WHERE {where} "
                 f"ORDER BY t.id DESC LIMIT :scan) AS m ORDER BY hits + rel DESC, id DESC "
                 f"LIMIT :k{number})"
             )
