@@ -240,8 +240,8 @@ class GeminiAdapter(ProviderAdapter):
     model_prefixes = ("gemini-",)
     terminal_metadata_keys = ("finish_reason",)
     output_limit_kwarg = "max_output_tokens"
-    # No `prices` yet: Gemini's tiered prices (by prompt length) were never in the table;
-    # operators who route by cost set them with `AI_PRICES`.
+    # No `prices` yet (the former central table had none either): operators who route
+    # by cost set Gemini's with `AI_PRICES`.
     #: From Google's model pages (2025).
     context_windows = MappingProxyType({
         "gemini-1.5-pro": 2_097_152,
