@@ -34,9 +34,10 @@ from langchain_core.messages import HumanMessage
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.ai.providers.adapters.base import Member
+from app.ai.providers.adapters.registry import default_prices
 from app.ai.providers.assembly import build_member
 from app.ai.providers.factory import provider_order
-from app.ai.providers.policies.pricing import DEFAULT_PRICES, PriceTable
+from app.ai.providers.policies.pricing import PriceTable
 from app.ai.providers.policies.routing import CallContext, PriorityStrategy, RoutingStrategy
 from app.ai.providers.policies.strategies import CostStrategy
 from app.core.config import load_settings
@@ -159,7 +160,7 @@ REALISTIC_SCENARIOS = {
 
 def run_realistic(calls: int, seed: int, repetition: str, ttl: float) -> None:
     traffic = make_feature_traffic(calls, seed, repetition)
-    prices = PriceTable(DEFAULT_PRICES)
+    prices = PriceTable(default_prices())
     share = repeat_share(traffic, ttl)
     print(f"\nPart 2: {calls} feature calls, {repetition} repetition (benchmarks/cost_traffic.py): "
           f"{share:.1%} of cacheable calls repeat one made within the response-cache TTL ({ttl:g} s)")
@@ -199,7 +200,7 @@ def _members(primary: str, openai_model: str, anthropic_model: str) -> tuple[lis
 
 def run(calls: int, seed: int) -> None:
     traffic = make_traffic(calls, seed)
-    prices = PriceTable(DEFAULT_PRICES)
+    prices = PriceTable(default_prices())
     print(f"Part 1: {calls} calls over 24 h, seed {seed}; list prices from app/ai/providers/pricing.py")
     print("'vs priority' compares with all traffic on the primary, failing over (equal availability)\n")
     header = (f"{'scenario':<58} {'strategy':<24} {'cost USD':>9} {'vs priority':>11} "

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from app.ai.providers.policies.pricing import DEFAULT_PRICES, PriceTable
+from app.ai.providers.adapters.registry import default_prices
+from app.ai.providers.policies.pricing import PriceTable
 from app.ai.providers.records import CallRecord
 from app.core.request_context import reset_client_id, set_client_id
 from app.observability.ledger import row_for
@@ -42,7 +43,7 @@ def test_metrics_count_cache_reads_separately() -> None:
 
 
 def test_cached_input_is_priced_at_the_cached_rate() -> None:
-    table = PriceTable(DEFAULT_PRICES)
+    table = PriceTable(default_prices())
     cached = table.cost_of("gpt-4o", USAGE) or Decimal(0)
     uncached = table.cost_of("gpt-4o", {"input_tokens": 3_000, "output_tokens": 100}) or Decimal(0)
     # 2,048 of the 3,000 input tokens at 1.25 instead of 2.50 USD per million

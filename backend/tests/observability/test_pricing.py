@@ -10,26 +10,28 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import HumanMessage
 
+from app.ai.providers.adapters.registry import default_prices
 from app.ai.providers.assembly import build_price_table
 from app.ai.providers.engine.call import CallState
 from app.ai.providers.engine.policy import CallPolicy
 from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.policies.pricing import DEFAULT_PRICES, PriceTable, PriceTableError, parse_prices
+from app.ai.providers.policies.pricing import PriceTable, PriceTableError, parse_prices
 from app.core.config import ConfigError, Settings, load_settings
 
 
 def test_dated_snapshots_resolve_to_their_family_by_longest_prefix() -> None:
-    table = PriceTable(DEFAULT_PRICES)
-    assert table.price_of("claude-3-5-sonnet-20241022") == DEFAULT_PRICES["claude-3-5-sonnet"]
-    assert table.price_of("gpt-4o-mini-2024-07-18") == DEFAULT_PRICES["gpt-4o-mini"]
-    assert table.price_of("gpt-4o-2024-08-06") == DEFAULT_PRICES["gpt-4o"]
-    assert table.price_of("claude-haiku-4-5-20251001") == DEFAULT_PRICES["claude-haiku-4-5"]
+    defaults = default_prices()
+    table = PriceTable(defaults)
+    assert table.price_of("claude-3-5-sonnet-20241022") == defaults["claude-3-5-sonnet"]
+    assert table.price_of("gpt-4o-mini-2024-07-18") == defaults["gpt-4o-mini"]
+    assert table.price_of("gpt-4o-2024-08-06") == defaults["gpt-4o"]
+    assert table.price_of("claude-haiku-4-5-20251001") == defaults["claude-haiku-4-5"]
     assert table.price_of("mystery-model") is None
     assert table.cost_of("mystery-model", {"input_tokens": 10, "output_tokens": 10}) is None
 
 
 def test_cost_prices_input_output_and_cache_reads_separately() -> None:
-    table = PriceTable(DEFAULT_PRICES)
+    table = PriceTable(default_prices())
     usage = {
         "input_tokens": 1_000_000,
         "output_tokens": 1_000_000,
@@ -120,7 +122,7 @@ def test_cost_of_each_provider_is_computed_from_sdk_usage_and_attached(
         usage = total.usage_metadata
         meta = total.response_metadata["hybrid"]
     assert usage is not None and usage["output_tokens"] >= 40
-    expected = PriceTable(DEFAULT_PRICES).cost_of(meta["model"], usage)
+    expected = PriceTable(default_prices()).cost_of(meta["model"], usage)
     assert expected is not None and expected > 0
     assert meta["provider"] == primary
     assert meta["cost_usd"] == pytest.approx(float(expected))

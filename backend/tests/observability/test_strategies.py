@@ -11,9 +11,10 @@ from langchain_core.messages import HumanMessage
 
 from app.ai.providers import build_runtime
 from app.ai.providers.adapters.base import Member
+from app.ai.providers.adapters.registry import default_prices
 from app.ai.providers.assembly import build_member
 from app.ai.providers.factory import get_llm_provider
-from app.ai.providers.policies.pricing import DEFAULT_PRICES, PriceTable
+from app.ai.providers.policies.pricing import PriceTable
 from app.ai.providers.policies.routing import CallContext, PriorityStrategy
 from app.ai.providers.policies.strategies import (
     ABStrategy,
@@ -48,7 +49,7 @@ def _names(members: list[Member]) -> list[str]:
 
 
 def test_cost_puts_the_cheapest_provider_for_the_estimated_tokens_first() -> None:
-    strategy = CostStrategy(PriceTable(DEFAULT_PRICES), output_tokens=400)
+    strategy = CostStrategy(PriceTable(default_prices()), output_tokens=400)
     # gpt-4o (2.50/10.00) vs claude-3-5-haiku (0.80/4.00): Anthropic is cheaper.
     assert _names(strategy.order(_members(), _context())) == ["anthropic", "openai"]
     # gpt-4o-mini (0.15/0.60) vs claude-3-5-sonnet (3/15): OpenAI is cheaper.
@@ -60,9 +61,10 @@ def test_cost_puts_the_cheapest_provider_for_the_estimated_tokens_first() -> Non
 
 
 def test_cost_ranks_unpriced_models_last_and_keeps_order_on_ties() -> None:
-    strategy = CostStrategy(PriceTable(DEFAULT_PRICES))
+    strategy = CostStrategy(PriceTable(default_prices()))
     assert _names(strategy.order(_members("my-private-model"), _context())) == ["anthropic", "openai"]
-    table = PriceTable({"gpt-4o": DEFAULT_PRICES["gpt-4o"], "claude": DEFAULT_PRICES["gpt-4o"]})
+    gpt_4o = default_prices()["gpt-4o"]
+    table = PriceTable({"gpt-4o": gpt_4o, "claude": gpt_4o})
     assert _names(CostStrategy(table).order(_members(), _context())) == ["openai", "anthropic"]
 
 

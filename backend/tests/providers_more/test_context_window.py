@@ -11,6 +11,7 @@ from langchain_openai import ChatOpenAI
 
 from app.ai.providers.adapters.base import Member
 from app.ai.providers.adapters.openai import ADAPTER as OPENAI
+from app.ai.providers.adapters.registry import default_context_windows
 from app.ai.providers.engine.chat_model import HybridChatModel
 from app.ai.providers.policies.context_window import (
     DEFAULT_OUTPUT_RESERVE,
@@ -44,7 +45,7 @@ SMALL_WINDOW = 2_000
     ],
 )
 def test_context_window_table_matches_on_name_boundaries(model: str, window: int | None) -> None:
-    assert context_window(model) == window
+    assert context_window(model, default_context_windows()) == window
 
 
 def test_estimate_counts_characters_messages_and_tools() -> None:

@@ -15,7 +15,12 @@ from typing import Any
 
 from app.ai.providers.adapters.base import Member, ProviderAdapter, ProviderConfig
 from app.ai.providers.adapters.openai_compatible import PLACEHOLDER_KEY, OpenAICompatibleAdapter
-from app.ai.providers.adapters.registry import get_adapter, registered
+from app.ai.providers.adapters.registry import (
+    default_context_windows,
+    default_prices,
+    get_adapter,
+    registered,
+)
 from app.ai.providers.engine.chat_model import HybridChatModel
 from app.ai.providers.engine.policy import CallPolicy, Observers
 from app.ai.providers.policies.budget import PERIODS, BudgetTracker, RedisSpendStore
@@ -24,7 +29,7 @@ from app.ai.providers.policies.context_window import context_window
 from app.ai.providers.policies.gates import build_gates
 from app.ai.providers.policies.health import HealthStats
 from app.ai.providers.policies.hedge import HedgePolicy
-from app.ai.providers.policies.pricing import DEFAULT_PRICES, PriceTable, PriceTableError, parse_prices
+from app.ai.providers.policies.pricing import PriceTable, PriceTableError, parse_prices
 from app.ai.providers.policies.redis_store import build_store
 from app.ai.providers.policies.state_store import CircuitPolicy, StateStore
 from app.ai.providers.policies.strategies import STRATEGIES, LatencyTracker, RoutingOptions, make_strategy
@@ -105,12 +110,14 @@ def provider_config(name: str, adapter: ProviderAdapter, settings: Settings) -> 
 
 
 def configured_windows(settings: Settings) -> dict[str, int | None]:
-    """Window of every provider the settings may route to (None when unknown)."""
+    """Window of every provider the settings may route to (None when unknown): the one
+    an `AI_OPENAI_COMPATIBLE` instance declares, else its model's in the adapters' table."""
+    table = default_context_windows()
     windows: dict[str, int | None] = {}
     chain = settings.fallback_providers if settings.AI_FALLBACK_ENABLED else ()
     for name in dict.fromkeys([settings.AI_PROVIDER, *chain]):
         config = provider_config(name, adapter_for(name, settings), settings)
-        windows[name] = config.context_window or context_window(config.model)
+        windows[name] = config.context_window or context_window(config.model, table)
     return windows
 
 
@@ -143,8 +150,8 @@ def _members(
 
 
 def build_price_table(settings: Settings) -> PriceTable:
-    """Built-in prices, then `AI_PRICES_FILE`, then `AI_PRICES` (last wins)."""
-    prices = dict(DEFAULT_PRICES)
+    """The adapters' declared list prices, then `AI_PRICES_FILE`, then `AI_PRICES` (last wins)."""
+    prices = default_prices()
     try:
         path = settings.AI_PRICES_FILE
         if path:
@@ -255,7 +262,7 @@ def build_runtime(settings: Settings | None = None) -> AIRuntime:
         backoff_cap=settings.AI_BACKOFF_MAX,
         hedge=build_hedge_policy(settings),
         strategy=make_strategy(routing, prices, latency),
-        gates=tuple(build_gates(budgets, configured_windows(settings))),
+        gates=tuple(build_gates(budgets, configured_windows(settings), default_context_windows())),
         prices=prices,
         health=breaker or stats,
         observers=Observers([latency, budgets]),
@@ -306,6 +313,7 @@ def describe_configuration(settings: Settings) -> dict[str, Any]:
     """
     order = provider_order(settings)
     windows = configured_windows(settings)
+    table = default_context_windows()
     providers: dict[str, dict[str, Any]] = {}
     names = dict.fromkeys([*order, *settings.provider_names()])
     adapters = {name: adapter_for(name, settings) for name in names}
@@ -317,7 +325,7 @@ def describe_configuration(settings: Settings) -> dict[str, Any]:
             "role": "primary" if name == settings.AI_PROVIDER else "fallback" if name in order else "unused",
             "position": order.index(name) if name in order else None,
             "type": adapter.kind,
-            "context_window": windows.get(name) or context_window(config.model),
+            "context_window": windows.get(name) or context_window(config.model, table),
         }
     serving = [n for n in order if providers[n]["configured"]]
     missing = [s for n in order if not providers[n]["configured"] for s in adapters[n].required_settings]

@@ -126,3 +126,30 @@ def test_the_layout_shows_the_architecture() -> None:
         present = {p.stem for p in (PACKAGE / folder).glob("*.py")}
         assert expected <= present, folder
     assert (PACKAGE / "assembly.py").is_file() and (PACKAGE / "runtime.py").is_file()
+
+
+def _policy_modules() -> dict[str, Path]:
+    return {n: p for n, p in MODULES.items() if n.startswith("app.ai.providers.policies.")}
+
+
+def test_policies_import_no_provider() -> None:
+    """Dependencies point one way: adapters use policies, policies never a provider's module
+    or the registry (only `adapters/base.py`'s shared types, such as `Member`)."""
+    providers = {
+        m for m in MODULES if m.startswith("app.ai.providers.adapters.") and m != "app.ai.providers.adapters.base"
+    }
+    found = {n: sorted(_imports(p) & providers) for n, p in _policy_modules().items()}
+    assert {n: deps for n, deps in found.items() if deps} == {}
+    assert not any(m.startswith("app.ai.providers.adapters") for m in _imports(PACKAGE / "policies" / "pricing.py"))
+
+
+def test_policies_hold_no_model_data() -> None:
+    """Prices and context windows of a provider's models live in its adapter module, so
+    adding a provider touches that module alone: no policy names a model."""
+    prefixes = ("gpt-", "o1", "o3", "o4", "chatgpt-", "claude-", "gemini-", "llama", "mistral", "qwen", "gemma")
+    offenders: list[str] = []
+    for name, path in _policy_modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith(prefixes):
+                offenders.append(f"{name}: {node.value!r}")
+    assert offenders == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 from typing import Any
 
 import anthropic
@@ -12,6 +13,7 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from app.ai.providers.adapters.base import ProviderAdapter, ProviderConfig, ProviderSettings
 from app.ai.providers.adapters.prompt_caching import add_breakpoints
 from app.ai.providers.policies.classification import Classification, ErrorClass
+from app.ai.providers.policies.pricing import list_price
 
 #: `claude-<family>-<major>[-<minor>]`, e.g. claude-sonnet-4-5-20250929, claude-opus-4-6.
 _VERSION = re.compile(r"claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?![\d])")
@@ -61,6 +63,21 @@ class AnthropicAdapter(ProviderAdapter):
     required_settings = ("ANTHROPIC_API_KEY",)
     model_prefixes = ("claude-",)
     terminal_metadata_keys = ("stop_reason",)
+    #: Public list prices (USD / 1M tokens): input, output, cache reads at 10% of input,
+    #: 5-minute cache writes at 125%.
+    prices = MappingProxyType({
+        "claude-3-5-sonnet": list_price("3.00", "15.00", "0.30", "3.75"),
+        "claude-3-7-sonnet": list_price("3.00", "15.00", "0.30", "3.75"),
+        "claude-sonnet-4": list_price("3.00", "15.00", "0.30", "3.75"),
+        "claude-3-5-haiku": list_price("0.80", "4.00", "0.08", "1.00"),
+        "claude-haiku-4-5": list_price("1.00", "5.00", "0.10", "1.25"),
+        "claude-3-haiku": list_price("0.25", "1.25", "0.03", "0.30"),
+        "claude-3-opus": list_price("15.00", "75.00", "1.50", "18.75"),
+        "claude-opus-4": list_price("15.00", "75.00", "1.50", "18.75"),
+        "claude-opus-4-5": list_price("5.00", "25.00", "0.50", "6.25"),
+    })
+    #: Every Claude 3+ model (Anthropic's model pages, 2025).
+    context_windows = MappingProxyType({"claude-": 200_000})
 
     def build(self, config: ProviderConfig) -> BaseChatModel:
         return CachingChatAnthropic(  # type: ignore[call-arg,arg-type]

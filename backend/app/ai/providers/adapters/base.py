@@ -4,8 +4,11 @@
 declares the settings it reads (`ProviderSettings`), knows how to build its LangChain
 chat model from them (`ProviderConfig`, read from the settings by `assembly.py`, so no
 adapter imports `app.core`), how to read its SDK's errors, and how to tell that its
-stream really finished. The engine only ever talks to these small types, so adding a
-provider never touches it.
+stream really finished. It also declares its data: the list prices (`prices`) and
+context windows (`context_windows`) of its models, so adding a provider, or a model of
+one, touches that provider's module and no central table (`registry.default_prices()`
+and `registry.default_context_windows()` merge the declarations). The engine only ever
+talks to these small types, so adding a provider never touches it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from langchain_core.language_models import BaseChatModel
@@ -24,6 +28,7 @@ from langchain_core.runnables import Runnable, RunnableBinding, RunnableSequence
 from pydantic import SecretStr
 
 from app.ai.providers.policies.classification import Classification
+from app.ai.providers.policies.pricing import ModelPrice
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,13 @@ class ProviderAdapter(ABC):
     type_name: ClassVar[str | None] = None
     #: The call keyword of the integration that sets the output limit.
     output_limit_kwarg: ClassVar[str] = "max_tokens"
+    #: List prices of this provider's models (USD / 1M tokens), by lower-case model-name
+    #: prefix: the longest matching prefix wins, so dated snapshots resolve to their family.
+    #: Operators override them with `AI_PRICES` / `AI_PRICES_FILE`.
+    prices: ClassVar[Mapping[str, ModelPrice]] = MappingProxyType({})
+    #: Context windows (input + output tokens) of this provider's models, by lower-case
+    #: model-name prefix ending at a name boundary (see `policies/context_window.py`).
+    context_windows: ClassVar[Mapping[str, int]] = MappingProxyType({})
 
     @property
     def kind(self) -> str:

@@ -25,7 +25,7 @@ import contextlib
 import importlib
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 import httpx
@@ -240,6 +240,16 @@ class GeminiAdapter(ProviderAdapter):
     model_prefixes = ("gemini-",)
     terminal_metadata_keys = ("finish_reason",)
     output_limit_kwarg = "max_output_tokens"
+    # No `prices` yet (the former central table had none either): operators who route
+    # by cost set Gemini's with `AI_PRICES`.
+    #: From Google's model pages (2025).
+    context_windows = MappingProxyType({
+        "gemini-1.5-pro": 2_097_152,
+        "gemini-1.5-flash": 1_048_576,
+        "gemini-2.0-flash": 1_048_576,
+        "gemini-2.5-pro": 1_048_576,
+        "gemini-2.5-flash": 1_048_576,
+    })
 
     def build(self, config: ProviderConfig) -> BaseChatModel:
         return GeminiChatModel(  # type: ignore[call-arg]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
@@ -13,6 +15,7 @@ from app.ai.providers.policies.classification import (
     ErrorClass,
     classify_generic,
 )
+from app.ai.providers.policies.pricing import list_price
 
 
 class OpenAIAdapter(ProviderAdapter):
@@ -23,6 +26,38 @@ class OpenAIAdapter(ProviderAdapter):
     required_settings = ("OPENAI_API_KEY",)
     model_prefixes = ("gpt-", "o1", "o3", "o4", "chatgpt-")
     terminal_metadata_keys = ("finish_reason",)
+    #: Public list prices (USD / 1M tokens): input, output, cached input.
+    prices = MappingProxyType({
+        "gpt-4o": list_price("2.50", "10.00", "1.25"),
+        "gpt-4o-mini": list_price("0.15", "0.60", "0.075"),
+        "gpt-4.1": list_price("2.00", "8.00", "0.50"),
+        "gpt-4.1-mini": list_price("0.40", "1.60", "0.10"),
+        "gpt-4.1-nano": list_price("0.10", "0.40", "0.025"),
+        "gpt-5": list_price("1.25", "10.00", "0.125"),
+        "gpt-5-mini": list_price("0.25", "2.00", "0.025"),
+        "gpt-5-nano": list_price("0.05", "0.40", "0.005"),
+        "o4-mini": list_price("1.10", "4.40", "0.275"),
+        "o3": list_price("2.00", "8.00", "0.50"),
+        "gpt-4-turbo": list_price("10.00", "30.00"),
+        "gpt-3.5-turbo": list_price("0.50", "1.50"),
+    })
+    #: From OpenAI's model pages (2025).
+    context_windows = MappingProxyType({
+        "gpt-5": 400_000,
+        "gpt-4.1": 1_047_576,
+        "gpt-4o": 128_000,
+        "gpt-4o-mini": 128_000,
+        "gpt-4-turbo": 128_000,
+        "gpt-4-1106": 128_000,
+        "gpt-4-0125": 128_000,
+        "gpt-4-32k": 32_768,
+        "gpt-4": 8_192,
+        "gpt-3.5-turbo": 16_385,
+        "o1": 200_000,
+        "o1-mini": 128_000,
+        "o3": 200_000,
+        "o4-mini": 200_000,
+    })
 
     def build(self, config: ProviderConfig) -> BaseChatModel:
         return ChatOpenAI(

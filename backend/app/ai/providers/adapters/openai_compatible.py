@@ -8,6 +8,7 @@ error rules apply: these servers reuse its status codes and error body shape.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -31,6 +32,24 @@ class OpenAICompatibleAdapter(OpenAIAdapter):
     settings = ProviderSettings(SETTING, SETTING, SETTING)
     required_settings = (SETTING,)
     type_name = PROVIDER_TYPE
+    # Not OpenAI's list prices: a self-hosted model costs nothing per token and a
+    # gateway's contract is its own (`AI_PRICES`). Its models are priced by name, so a
+    # gateway serving `gpt-4o` still finds OpenAI's price in the merged table.
+    prices = MappingProxyType({})
+    #: Open models as Groq / Ollama / vLLM name them; an instance may declare its own
+    #: window (`"context_window"` in `AI_OPENAI_COMPATIBLE`), which wins.
+    context_windows = MappingProxyType({
+        "llama-3.1": 131_072,
+        "llama-3.3": 131_072,
+        "llama3.1": 131_072,
+        "llama3.2": 131_072,
+        "llama3.3": 131_072,
+        "llama3": 8_192,
+        "mixtral-8x7b": 32_768,
+        "mistral": 32_768,
+        "qwen2.5": 32_768,
+        "gemma2": 8_192,
+    })
 
     def __init__(self, name: str, *, supports_prefill: bool = False) -> None:
         # Instances are data, not classes: each one carries its own name.

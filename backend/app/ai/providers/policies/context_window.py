@@ -11,6 +11,10 @@ provider's own `context_length_exceeded` answer is the authority.
 That answer is already classified request-fatal ("context_length_exceeded"): the call
 gets one try on each remaining provider. Models smaller than the one that refused
 were, in practice, already skipped here, so the next try goes to a larger window.
+
+This module holds no model data: each provider's adapter declares the windows of its
+models (`ProviderAdapter.context_windows`), so adding a provider touches its own module
+only; `assembly.py` passes the merged table in.
 """
 
 from __future__ import annotations
@@ -31,49 +35,15 @@ REPLY_PRIMING_TOKENS = 3
 #: Room kept for the answer when the call does not say its `max_tokens`.
 DEFAULT_OUTPUT_RESERVE = 1_024
 
-#: Context window (input + output tokens) by model-name prefix; the longest matching
-#: prefix wins. Sources: the providers' model pages (2025).
-CONTEXT_WINDOWS: Mapping[str, int] = {
-    # OpenAI
-    "gpt-5": 400_000,
-    "gpt-4.1": 1_047_576,
-    "gpt-4o": 128_000,
-    "gpt-4o-mini": 128_000,
-    "gpt-4-turbo": 128_000,
-    "gpt-4-1106": 128_000,
-    "gpt-4-0125": 128_000,
-    "gpt-4-32k": 32_768,
-    "gpt-4": 8_192,
-    "gpt-3.5-turbo": 16_385,
-    "o1": 200_000,
-    "o1-mini": 128_000,
-    "o3": 200_000,
-    "o4-mini": 200_000,
-    # Anthropic: every Claude 3+ model
-    "claude-": 200_000,
-    # Google
-    "gemini-1.5-pro": 2_097_152,
-    "gemini-1.5-flash": 1_048_576,
-    "gemini-2.0-flash": 1_048_576,
-    "gemini-2.5-pro": 1_048_576,
-    "gemini-2.5-flash": 1_048_576,
-    # Open models as Groq / Ollama / vLLM name them
-    "llama-3.1": 131_072,
-    "llama-3.3": 131_072,
-    "llama3.1": 131_072,
-    "llama3.2": 131_072,
-    "llama3.3": 131_072,
-    "llama3": 8_192,
-    "mixtral-8x7b": 32_768,
-    "mistral": 32_768,
-    "qwen2.5": 32_768,
-    "gemma2": 8_192,
-}
 _BOUNDARY = "-:@/_"
 
 
-def context_window(model: str | None, table: Mapping[str, int] = CONTEXT_WINDOWS) -> int | None:
-    """The window of `model` (longest table prefix ending at a name boundary), or None."""
+def context_window(model: str | None, table: Mapping[str, int]) -> int | None:
+    """The window of `model` (longest `table` prefix ending at a name boundary), or None.
+
+    `table` maps model-name prefixes to windows (input + output tokens); the adapters
+    declare theirs and `adapters/registry.default_context_windows()` merges them.
+    """
     if not model:
         return None
     name = model.strip().lower().removeprefix("models/")
@@ -142,9 +112,17 @@ def _output_reserve(member: Member) -> int:
 class ContextWindowGate:
     """Skips a provider whose model cannot hold the prompt, when a larger one is configured."""
 
-    def __init__(self, windows: Mapping[str, int | None], output_reserve: int | None = None) -> None:
+    def __init__(
+        self,
+        windows: Mapping[str, int | None],
+        output_reserve: int | None = None,
+        table: Mapping[str, int] | None = None,
+    ) -> None:
+        """`windows`: the window of each configured provider, by name (None: unknown);
+        `table`: windows by model-name prefix, for a provider not in `windows`."""
         self.windows = dict(windows)
         self.output_reserve = output_reserve
+        self.table: Mapping[str, int] = dict(table or {})
         # Serialised size of each bound tool list (the same list recurs on every call);
         # the entry keeps its list alive, so an id is never reused while cached.
         self._tool_sizes: dict[int, tuple[Any, int]] = {}
@@ -162,7 +140,7 @@ class ContextWindowGate:
     def window_for(self, member: Member) -> int | None:
         if member.name in self.windows:
             return self.windows[member.name]
-        return context_window(member.model_name)
+        return context_window(member.model_name, self.table)
 
     def skip_reason(self, member: Member, context: CallContext) -> str | None:
         window = self.window_for(member)

@@ -14,11 +14,16 @@ from app.ai.providers.policies.context_window import ContextWindowGate
 from app.ai.providers.policies.routing import ProviderGate
 
 
-def build_gates(budgets: BudgetTracker | None, windows: Mapping[str, int | None]) -> list[ProviderGate]:
+def build_gates(
+    budgets: BudgetTracker | None,
+    windows: Mapping[str, int | None],
+    table: Mapping[str, int] | None = None,
+) -> list[ProviderGate]:
     """The budget gate when any budget is set, then the context-window gate (always on:
-    it skips a provider only on evidence)."""
+    it skips a provider only on evidence). `windows` are the configured providers';
+    `table` the adapters' windows by model prefix (`registry.default_context_windows`)."""
     gates: list[ProviderGate] = []
     if budgets is not None and budgets.limits:
         gates.append(budgets)
-    gates.append(ContextWindowGate(windows))
+    gates.append(ContextWindowGate(windows, table=table))
     return gates

@@ -1,13 +1,19 @@
-"""Price table per model, and the cost of one call from its reported usage.
+"""Price lookups per model, and the cost of one call from its reported usage.
 
-Why a table in code plus overrides: list prices change a few times a year and
+This module is the machinery only: `ModelPrice`, `parse_prices` for overrides and
+`PriceTable` with its longest-prefix lookup. The list prices themselves are declared by
+each provider's adapter (`ProviderAdapter.prices`, e.g. `adapters/openai.py`), because a
+provider is one module: adding one, or updating its prices, touches that module and no
+central table. `adapters/registry.default_prices()` merges the declarations.
+
+Why declared prices plus overrides: list prices change a few times a year and
 negotiated prices differ per contract, so operators replace or extend entries
 from a JSON file (`AI_PRICES_FILE`) or the environment (`AI_PRICES`) without a
 release (`assembly.build_price_table` reads them; the runtime owns the table).
 Prices are USD per million tokens; money is `Decimal` so that summing
 thousands of tiny costs does not drift.
 
-Override format (file or env), merged over the built-in table::
+Override format (file or env), merged over the declared prices::
 
     {"gpt-4o": {"input": 2.5, "output": 10, "cached_input": 1.25}}
 """
@@ -48,40 +54,14 @@ class ModelPrice:
         return {k: float(v) for k, v in values.items() if v is not None}
 
 
-def _price(inp: str, out: str, cached: str | None = None, write: str | None = None) -> ModelPrice:
+def list_price(
+    input: str, output: str, cached_input: str | None = None, cache_write: str | None = None
+) -> ModelPrice:
+    """A `ModelPrice` from decimal strings, as the adapters declare their list prices."""
     return ModelPrice(
-        Decimal(inp), Decimal(out),
-        Decimal(cached) if cached else None, Decimal(write) if write else None,
+        Decimal(input), Decimal(output),
+        Decimal(cached_input) if cached_input else None, Decimal(cache_write) if cache_write else None,
     )
-
-
-#: Public list prices (USD / 1M tokens). Keys match model names by longest prefix,
-#: so dated snapshots (`claude-3-5-sonnet-20241022`, `gpt-4o-2024-08-06`) resolve.
-DEFAULT_PRICES: dict[str, ModelPrice] = {
-    # OpenAI
-    "gpt-4o": _price("2.50", "10.00", "1.25"),
-    "gpt-4o-mini": _price("0.15", "0.60", "0.075"),
-    "gpt-4.1": _price("2.00", "8.00", "0.50"),
-    "gpt-4.1-mini": _price("0.40", "1.60", "0.10"),
-    "gpt-4.1-nano": _price("0.10", "0.40", "0.025"),
-    "gpt-5": _price("1.25", "10.00", "0.125"),
-    "gpt-5-mini": _price("0.25", "2.00", "0.025"),
-    "gpt-5-nano": _price("0.05", "0.40", "0.005"),
-    "o4-mini": _price("1.10", "4.40", "0.275"),
-    "o3": _price("2.00", "8.00", "0.50"),
-    "gpt-4-turbo": _price("10.00", "30.00"),
-    "gpt-3.5-turbo": _price("0.50", "1.50"),
-    # Anthropic (cache reads at 10% of input, 5-minute cache writes at 125%)
-    "claude-3-5-sonnet": _price("3.00", "15.00", "0.30", "3.75"),
-    "claude-3-7-sonnet": _price("3.00", "15.00", "0.30", "3.75"),
-    "claude-sonnet-4": _price("3.00", "15.00", "0.30", "3.75"),
-    "claude-3-5-haiku": _price("0.80", "4.00", "0.08", "1.00"),
-    "claude-haiku-4-5": _price("1.00", "5.00", "0.10", "1.25"),
-    "claude-3-haiku": _price("0.25", "1.25", "0.03", "0.30"),
-    "claude-3-opus": _price("15.00", "75.00", "1.50", "18.75"),
-    "claude-opus-4": _price("15.00", "75.00", "1.50", "18.75"),
-    "claude-opus-4-5": _price("5.00", "25.00", "0.50", "6.25"),
-}
 
 
 def _decimal(value: Any, where: str) -> Decimal:
