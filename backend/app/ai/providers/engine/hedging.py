@@ -28,6 +28,7 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from app.ai.providers.adapters.base import Member
 from app.ai.providers.engine.attempt import AttemptScope
+from app.ai.providers.engine.bounded_reads import bounded_chunks
 from app.ai.providers.engine.stream_guard import StreamGuard
 
 if TYPE_CHECKING:
@@ -192,14 +193,8 @@ async def _pump(
 
     try:
         with scope:
-            while True:  # each chunk bounded: first-token / idle timeout, the attempt's limit
-                try:
-                    async with asyncio.timeout(call.chunk_wait(scope)):
-                        chunk = await anext(inner)
-                except StopAsyncIteration:
-                    break
-                except TimeoutError as timeout:
-                    raise call.wait_error(scope) from timeout
+            # each chunk bounded: first-token / idle timeout, the attempt's limit
+            async for chunk in bounded_chunks(inner, call, scope):
                 put(guard.admit(chunk))
             put(guard.finish())
             queue.put_nowait(_END)
