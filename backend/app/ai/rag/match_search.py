@@ -52,6 +52,7 @@ CANDIDATE_LENGTH_NORM = 0.75
 K1 = 1.2
 
 
+
 @dataclass(frozen=True)
 class Lane:
     """One indexed query: text match, filters, and how many of its best rows to keep.
@@ -99,6 +100,19 @@ class SearchRequest:
     weights: dict[str, float]
     lanes: list[Lane] = field(default_factory=list)
     length_norm: float = 0.0
+
+
+def length_discount(
+    request: SearchRequest, table: str, params: dict[str, Any], length_sql: str, average_sql: str
+) -> str:
+    """The SQL factor that discounts a row's skill hits for listing more skills than the
+    average row (BM25's length normalisation, `request.length_norm` as b), binding `:b`
+    and `:kind` into `params`; "" when the request asks for none. Both backends use it,
+    each with its own spelling of the row's skill count and of the average."""
+    if request.length_norm <= 0:
+        return ""
+    params["kind"], params["b"] = table, request.length_norm
+    return f" * {K1 + 1} / ({K1} * (1 - :b + :b * {length_sql} / {average_sql}) + 1)"
 
 
 class MatchSearch(Protocol):

@@ -16,7 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.ai.rag.match_search import K1, SCAN_CAP, Lane, SearchRequest, lane_filters, merge_lanes
+from app.ai.rag.match_search import (
+    SCAN_CAP,
+    Lane,
+    SearchRequest,
+    lane_filters,
+    length_discount,
+    merge_lanes,
+)
 
 #: ts_rank weights for D, C, B, A: body 0.2, name 0.4, skills 1.0.
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
@@ -63,10 +70,8 @@ class PostgresMatchSearch:
             word_queries.append(f"plainto_tsquery('english', :t{i})")
         loose = " || ".join(word_queries or skill_queries) or "''::tsquery"
         rank = f"({' + '.join(hits) or '0'})"
-        if hits and request.length_norm > 0:
-            params["kind"], params["b"] = table, request.length_norm
-            rank += (f" * {K1 + 1} / ({K1} * (1 - :b + :b * jsonb_array_length(t.{SKILLS[table]}) "
-                     f"/ {AVERAGE}) + 1)")
+        if hits:
+            rank += length_discount(request, table, params, f"jsonb_array_length(t.{SKILLS[table]})", AVERAGE)
         selects: list[str] = []
         for number, lane in enumerate(request.lanes):
             if not lane.text:

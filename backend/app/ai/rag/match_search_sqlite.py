@@ -29,7 +29,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.ai.rag.match_search import K1, SCAN_CAP, Lane, SearchRequest, merge_lanes, skill_words
+from app.ai.rag.match_search import (
+    SCAN_CAP,
+    Lane,
+    SearchRequest,
+    length_discount,
+    merge_lanes,
+    skill_words,
+)
 from app.ai.rag.text import tokenize
 
 #: Table -> skills column, text columns (FTS5 column filter), bm25 weights of all columns.
@@ -123,9 +130,8 @@ class SqliteMatchSearch:
             f"(SELECT total(CASE k.value {' '.join(cases)} ELSE 0 END) FROM json_each(t.{column}) AS k)"
             if cases else "0.0"
         )
-        if cases and request.length_norm > 0:
-            params["kind"], params["b"] = table, request.length_norm
-            hits += f" * {K1 + 1} / ({K1} * (1 - :b + :b * json_array_length(t.{column}) / {_AVERAGE}) + 1)"
+        if cases:
+            hits += length_discount(request, table, params, f"json_array_length(t.{column})", _AVERAGE)
         fts = f"{table}_fts"
         selects: list[str] = []
         for number, lane in enumerate(request.lanes):
