@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +110,13 @@ def provider_config(name: str, adapter: ProviderAdapter, settings: Settings) -> 
     )
 
 
-def configured_windows(settings: Settings) -> dict[str, int | None]:
+def configured_windows(
+    settings: Settings, table: Mapping[str, int] | None = None
+) -> dict[str, int | None]:
     """Window of every provider the settings may route to (None when unknown): the one
-    an `AI_OPENAI_COMPATIBLE` instance declares, else its model's in the adapters' table."""
-    table = default_context_windows()
+    an `AI_OPENAI_COMPATIBLE` instance declares, else its model's in `table` (the
+    adapters' merged declarations unless the caller already has them)."""
+    table = default_context_windows() if table is None else table
     windows: dict[str, int | None] = {}
     chain = settings.fallback_providers if settings.AI_FALLBACK_ENABLED else ()
     for name in dict.fromkeys([settings.AI_PROVIDER, *chain]):
@@ -253,6 +257,7 @@ def build_runtime(settings: Settings | None = None) -> AIRuntime:
     routing = routing_options(settings)
     latency = LatencyTracker(routing.latency_decay)
     prices = build_price_table(settings)
+    windows = default_context_windows()
     budgets = build_budgets(settings)
     policy = CallPolicy(
         timeout=settings.AI_REQUEST_TIMEOUT,
@@ -262,7 +267,7 @@ def build_runtime(settings: Settings | None = None) -> AIRuntime:
         backoff_cap=settings.AI_BACKOFF_MAX,
         hedge=build_hedge_policy(settings),
         strategy=make_strategy(routing, prices, latency),
-        gates=tuple(build_gates(budgets, configured_windows(settings), default_context_windows())),
+        gates=tuple(build_gates(budgets, configured_windows(settings, windows), windows)),
         prices=prices,
         health=breaker or stats,
         observers=Observers([latency, budgets]),
@@ -312,8 +317,8 @@ def describe_configuration(settings: Settings) -> dict[str, Any]:
     fallback (with its `position` in the chain) or unused.
     """
     order = provider_order(settings)
-    windows = configured_windows(settings)
     table = default_context_windows()
+    windows = configured_windows(settings, table)
     providers: dict[str, dict[str, Any]] = {}
     names = dict.fromkeys([*order, *settings.provider_names()])
     adapters = {name: adapter_for(name, settings) for name in names}
