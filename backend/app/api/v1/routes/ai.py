@@ -116,18 +116,18 @@ def _unavailable(error: BaseException) -> JSONResponse:
     return refused_response(error) or unavailable_response(error)
 
 
-def _answer(content: str, meta: dict[str, Any], *, restarted: bool = False) -> dict[str, Any]:
+def _answer(content: str, meta: dict[str, Any]) -> dict[str, Any]:
     return CompletionResponse(
         content=content,
         provider=meta.get("provider", ""),
         model=meta.get("model", ""),
-        failover=bool(meta.get("failover", False)) or restarted,
+        failover=bool(meta.get("failover", False)),
         attempts=list(meta.get("attempts", [])),
         truncated=bool(meta.get("truncated", False)),
         finish_reason=meta.get("finish_reason"),
         resumed=bool(meta.get("resumed", False)),
         resumed_from=meta.get("resumed_from"),
-        restarted=restarted,
+        restarted=bool(meta.get("restarted", False)),
         continuations=int(meta.get("continuations", 0)),
         failover_reason=meta.get("failover_reason"),
         skipped=list(meta.get("skipped", [])),
@@ -199,7 +199,7 @@ async def _stream(model: Any, messages: list[BaseMessage]) -> Any:
                     parts.append(text)
                     yield {"event": "token", "data": json.dumps({"text": text})}
         except StopAsyncIteration:
-            body = _answer("".join(parts), meta, restarted=bool(meta.get("restarted")))
+            body = _answer("".join(parts), meta)
             yield {"event": "done", "data": json.dumps(body)}
         except HybridProviderError as error:
             yield _stream_error(error)
