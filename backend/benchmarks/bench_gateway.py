@@ -192,7 +192,7 @@ def start_litellm(upstream: int, workdir: Path) -> Side | None:
     _until_ok(port, {"authorization": f"Bearer {LITELLM_KEY}"})
     return Side(
         "LiteLLM proxy",
-        Target("127.0.0.1", port, "/v1/chat/completions", {"authorization": "Bearer sk-bench"}),
+        Target("127.0.0.1", port, "/v1/chat/completions", {"authorization": f"Bearer {LITELLM_KEY}"}),
         process,
     )
 

@@ -186,28 +186,45 @@ def test_openai_stream_wire_exactly(
     assert lines[-1] == "data: [DONE]"
 
 
-@pytest.mark.parametrize("path", [CHAT, MESSAGES])
-def test_stream_failing_after_it_started_ends_with_the_wires_error_event(
-    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], path: str
-) -> None:
-    openai_emulator, _ = emulators
-    openai_emulator.faults.push(Fault(stream_error_after=2, times=1))
+def _stream_lines(gateway: Gateway, path: str) -> list[str]:
     body = {"model": "default", "max_tokens": 50, "messages": HELLO, "stream": True}
     with httpx.stream(
         "POST", gateway.url + path, headers={"authorization": f"Bearer {gateway.key}"}, json=body, timeout=30
     ) as response:
         assert response.status_code == 200
-        lines = [line for line in response.iter_lines() if line]
+        return [line for line in response.iter_lines() if line]
+
+
+def _ended_cleanly(path: str, lines: list[str]) -> bool:
     if path == CHAT:
-        complete = lines[-1] == "data: [DONE]"
-        failed = lines[-1].startswith('data: {"error":') and "data: [DONE]" not in lines
+        return lines[-1] == "data: [DONE]"
+    return lines[-1] == 'data: {"type":"message_stop"}'
+
+
+@pytest.mark.parametrize("path", [CHAT, MESSAGES])
+def test_stream_cut_after_it_started_is_continued_by_the_fallback_into_the_whole_answer(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], path: str
+) -> None:
+    openai_emulator, _ = emulators
+    openai_emulator.faults.push(Fault(stream_error_after=2, times=1))
+    lines = _stream_lines(gateway, path)
+    assert _ended_cleanly(path, lines), lines[-3:]
+    assert _streamed_text(lines).endswith("hello there")  # one token per event, none lost or doubled
+
+
+@pytest.mark.parametrize("path", [CHAT, MESSAGES])
+def test_stream_cut_that_nobody_can_continue_ends_with_the_wires_error_event(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator], path: str
+) -> None:
+    openai_emulator, anthropic_emulator = emulators
+    openai_emulator.faults.push(Fault(stream_error_after=2, times=1))
+    anthropic_emulator.faults.set_default(Fault(status=500))
+    lines = _stream_lines(gateway, path)
+    assert not _ended_cleanly(path, lines), lines[-3:]
+    if path == CHAT:
+        assert lines[-1].startswith('data: {"error":') and "data: [DONE]" not in lines
     else:
-        complete = lines[-1] == 'data: {"type":"message_stop"}'
-        failed = lines[-2] == "event: error" and '"type":"error"' in lines[-1]
-    # Today an error event; with mid-stream continuation (issue 11) a whole answer. Never a clean cut.
-    assert failed or complete, lines[-3:]
-    if complete:  # the answer's text, joined from its deltas (one token per event)
-        assert "hello there" in _streamed_text(lines)
+        assert lines[-2] == "event: error" and '"type":"error"' in lines[-1]
 
 
 def _streamed_text(lines: list[str]) -> str:

@@ -20,10 +20,12 @@ from typing import Any
 
 from langchain_anthropic import ChatAnthropic
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import RunnableConfig
 from langchain_openai.chat_models.base import BaseChatOpenAI
 
 from app.ai.gateway.routes import ResolvedRoute, RouteTable, Target
+from app.ai.gateway.same_wire import SameWire
 from app.ai.providers import AIRuntime
 from app.ai.providers.adapters.base import Member
 from app.ai.providers.assembly import adapter_for, provider_config, provider_order
@@ -71,6 +73,8 @@ class ChatRequest:
     user: str | None = None
     fallbacks: list[str] | None = None
     stream: bool = False
+    wire_body: dict[str, Any] | None = None
+    """The caller's OpenAI-wire body, validated: what a same-wire attempt sends as it is."""
 
 
 def member_kind(member: Member) -> str:
@@ -100,6 +104,7 @@ class PreparedCall:
     route: ResolvedRoute
     model: HybridChatModel
     config: RunnableConfig
+    same_wire: SameWire
     call: CallState | None = None
     """The engine's state of this call, once `invoke` or `stream` started it."""
 
@@ -122,18 +127,33 @@ class PreparedCall:
         self.call = self.model.start_call(self.request.messages, metadata, dict(self.request.options))
         return self.call
 
+    @property
+    def _stop(self) -> list[str] | None:
+        return self.request.stop or self.model.stop
+
+    # Each attempt goes the same-wire way when its member speaks the caller's wire
+    # (`same_wire.py`), the translated way (the member's LangChain model) otherwise.
+    async def _send(self, member: Member, kwargs: dict[str, Any]) -> ChatResult:
+        body = self.request.wire_body
+        if body is not None and self.same_wire.serves(member, body):
+            return await self.same_wire.agenerate(member, body, kwargs)
+        return await member.async_model()._agenerate(self.request.messages, stop=self._stop, **kwargs)
+
+    def _open(self, member: Member, kwargs: dict[str, Any]) -> AsyncIterator[ChatGenerationChunk]:
+        body = self.request.wire_body
+        if body is not None and self.same_wire.serves(member, body):
+            return self.same_wire.astream(member, body, kwargs)
+        return member.async_model()._astream(self.request.messages, stop=self._stop, **kwargs)
+
     async def invoke(self) -> AIMessage:
-        result = await self.model.agenerate_call(
-            self._start(), self.request.messages, self.request.stop or self.model.stop
-        )
+        call = self._start()
+        result = await self.model.agenerate_call(call, self.request.messages, self._stop, send=self._send)
         answer = result.generations[0].message
         assert isinstance(answer, AIMessage)
         return answer
 
     async def stream(self) -> AsyncIterator[AIMessageChunk]:
-        chunks = self.model.astream_call(
-            self._start(), self.request.messages, self.request.stop or self.model.stop
-        )
+        chunks = self.model.astream_call(self._start(), self.request.messages, self._stop, self._open)
         try:
             async for chunk in chunks:
                 assert isinstance(chunk.message, AIMessageChunk)
@@ -167,6 +187,7 @@ class Gateway:
         self.routes = RouteTable(settings, provider_order(settings))
         self._members: OrderedDict[Target, Member | None] = OrderedDict()
         self._lock = threading.Lock()
+        self.same_wire = SameWire()
 
     @property
     def base(self) -> HybridChatModel:
@@ -216,7 +237,7 @@ class Gateway:
         if request.user:
             run_metadata.setdefault("user_id", request.user)
         config: RunnableConfig = {"metadata": run_metadata}
-        return PreparedCall(request, route, model, config)
+        return PreparedCall(request, route, model, config, self.same_wire)
 
 
 def _bound(member: Member, request: ChatRequest) -> Member:

@@ -156,6 +156,7 @@ def parse_request(raw: Any) -> tuple[ChatRequest, bool]:
         user=body.user,
         fallbacks=body.fallbacks,
         stream=body.stream,
+        wire_body=raw,
     )
     include_usage = bool((body.stream_options or {}).get("include_usage"))
     return request, include_usage

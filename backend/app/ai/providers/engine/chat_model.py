@@ -170,12 +170,17 @@ class HybridChatModel(BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        send: engine.AsyncSend | None = None,
     ) -> ChatResult:
         """Run `call` (from `start_call`) without LangChain's callback machinery when
-        `run_manager` is None: messages and params in, the annotated result out."""
+        `run_manager` is None: messages and params in, the annotated result out.
+
+        `send(member, kwargs)` replaces the inner models' `_agenerate` for callers that
+        reach a provider another way (the gateway's same-wire attempts)."""
         return await engine.agenerate(
             call,
-            lambda m, kw: m.async_model()._agenerate(messages, stop=stop, run_manager=run_manager, **kw),
+            send
+            or (lambda m, kw: m.async_model()._agenerate(messages, stop=stop, run_manager=run_manager, **kw)),
         )
 
     def _stream(
@@ -218,15 +223,21 @@ class HybridChatModel(BaseChatModel):
         return self.astream_call(self._start(messages, run_manager, kwargs), messages, stop or self.stop)
 
     async def astream_call(
-        self, call: CallState, messages: list[BaseMessage], stop: list[str] | None = None
+        self,
+        call: CallState,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        open_stream: engine.AsyncOpenStream | None = None,
     ) -> AsyncIterator[ChatGenerationChunk]:
         """Stream `call` (from `start_call`) without LangChain's callback machinery; a
-        stream cut after content is continued on a capable provider (`rescue.py`)."""
+        stream cut after content is continued on a capable provider (`rescue.py`).
+
+        `open_stream(member, kwargs)` replaces the inner models' `_astream` for the
+        attempts (not for continuations, which always send a prefill)."""
         sent = SentText()
+        opener = open_stream or (lambda m, kw: m.async_model()._astream(messages, stop=stop, **kw))
         try:
-            async for chunk in engine.astream(
-                call, lambda m, kw: m.async_model()._astream(messages, stop=stop, **kw)
-            ):
+            async for chunk in engine.astream(call, opener):
                 yield sent.see(chunk)
         except StreamInterruptedError as cut:
             if not self._may_continue(call, sent, cut):

@@ -1,0 +1,132 @@
+"""Same-wire attempts: an OpenAI-wire request served by an OpenAI-wire member, lean.
+
+When the caller speaks OpenAI's Chat Completions wire and the member serving an attempt
+speaks it too, there is nothing to translate: the caller's own request body is what the
+provider needs, with the served model and Tandem's limits put in. Going through
+`ChatOpenAI._agenerate` would turn that body into LangChain messages and back, have the
+SDK re-validate it field by field (`_async_transform_recursive`), build pydantic models
+of the answer and hop to a thread pool to convert them -- most of a gateway call's CPU
+(docs/BENCHMARKS.md, "Gateway"). So a same-wire attempt sends the body through the
+official SDK's own low-level `post` (its auth, headers, base URL, timeouts and typed
+errors, on the SDK's aiohttp transport) and reads the answer with LangChain's own
+converters (`_create_chat_result`, `_convert_chunk_to_generation_chunk`), which take
+the wire's dicts. What comes back is exactly what `ChatOpenAI` would have returned, so
+the engine runs every attempt the same way -- plan, classify, record, fail over, guard
+streams, continue cut ones -- whichever path an attempt took. Attempts on other
+members (Anthropic, Gemini, a continuation prefill) take the LangChain path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, cast
+
+from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_openai import ChatOpenAI
+from openai import AsyncOpenAI, AsyncStream, DefaultAioHttpClient
+
+from app.ai.providers.adapters.base import Member
+
+#: Request fields that are Tandem's, not OpenAI's: never sent upstream.
+TANDEM_FIELDS = ("fallbacks",)
+#: The output-limit fields of the Chat Completions wire.
+_LIMITS = ("max_tokens", "max_completion_tokens")
+
+
+class SameWire:
+    """Lean OpenAI-wire attempts for one gateway; SDK clients per event loop, bounded."""
+
+    _CLIENTS = 32
+
+    def __init__(self) -> None:
+        self._clients: OrderedDict[tuple[int, int], tuple[ChatOpenAI, AsyncOpenAI]] = OrderedDict()
+
+    @staticmethod
+    def serves(member: Member, body: Mapping[str, Any]) -> bool:
+        """True when `member` takes `body` (an OpenAI-wire request) as it is."""
+        model = member.model
+        return (
+            type(model) is ChatOpenAI
+            and not model.use_responses_api
+            and not model.include_response_headers
+        )
+
+    def _client(self, model: ChatOpenAI) -> AsyncOpenAI:
+        """The SDK client of `model` (this loop's copy) on the SDK's aiohttp transport.
+
+        Why aiohttp: its C parser costs about half of httpx's pure-Python stack per call
+        (`benchmarks.bench_gateway`); both SDKs ship it as their documented option for
+        concurrency. Keyed by the per-loop model, so a client never crosses event loops.
+        """
+        key = (id(model), id(asyncio.get_running_loop()))
+        entry = self._clients.get(key)
+        if entry is not None and entry[0] is model:
+            self._clients.move_to_end(key)
+            return entry[1]
+        root = model.root_async_client
+        client = root.copy(http_client=DefaultAioHttpClient(timeout=root.timeout))
+        self._clients[key] = (model, client)
+        while len(self._clients) > self._CLIENTS:
+            self._clients.popitem(last=False)
+        return client
+
+    @staticmethod
+    def body_for(model: ChatOpenAI, body: Mapping[str, Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """The caller's body for this attempt: the served model and Tandem's limits in."""
+        sent = {k: v for k, v in body.items() if k not in TANDEM_FIELDS}
+        sent["model"] = kwargs.get("model") or model.model_name
+        if not any(key in sent for key in _LIMITS):
+            limit = next((kwargs[key] for key in _LIMITS if kwargs.get(key) is not None), None)
+            if limit is not None:
+                sent["max_tokens"] = limit
+        if "temperature" not in sent and model.temperature is not None:
+            sent["temperature"] = model.temperature
+        return sent
+
+    async def agenerate(
+        self, member: Member, body: Mapping[str, Any], kwargs: Mapping[str, Any]
+    ) -> ChatResult:
+        """One non-streamed attempt; the result `ChatOpenAI._agenerate` would return."""
+        model = member.async_model()
+        assert isinstance(model, ChatOpenAI)
+        sent = self.body_for(model, body, kwargs)
+        sent.pop("stream", None)
+        sent.pop("stream_options", None)
+        # `cast_to=object`: the SDK hands over the decoded JSON without building models.
+        data = await self._client(model).post(
+            "/chat/completions", body=sent, cast_to=object, options={"timeout": kwargs.get("timeout")}
+        )
+        return model._create_chat_result(cast(dict[str, Any], data))
+
+    async def astream(
+        self, member: Member, body: Mapping[str, Any], kwargs: Mapping[str, Any]
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        """One streamed attempt; the chunks `ChatOpenAI._astream` would yield.
+
+        Usage is always asked for (the ledger and budgets need it); whether the caller
+        sees it is the wire encoder's decision, from the caller's own `stream_options`.
+        """
+        model = member.async_model()
+        assert isinstance(model, ChatOpenAI)
+        sent = self.body_for(model, body, kwargs)
+        sent["stream"] = True
+        sent["stream_options"] = {**(sent.get("stream_options") or {}), "include_usage": True}
+        stream = await self._client(model).post(
+            "/chat/completions",
+            body=sent,
+            cast_to=object,
+            stream=True,
+            stream_cls=AsyncStream[object],
+            options={"timeout": kwargs.get("timeout")},
+        )
+        chunk_class: type[AIMessageChunk] = AIMessageChunk
+        try:
+            async for data in stream:
+                chunk = model._convert_chunk_to_generation_chunk(cast(dict[str, Any], data), chunk_class, {})
+                if chunk is not None:
+                    yield chunk
+        finally:
+            await stream.close()

@@ -1,0 +1,84 @@
+"""Same-wire attempts (`app/ai/gateway/same_wire.py`) against the real server: an
+OpenAI-wire request served by OpenAI reaches the provider as the caller wrote it (fields
+LangChain does not know included, Tandem's own left out), and its failover, usage and
+limits work as on the translated path."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+
+from emulators import Fault, RunningEmulator
+from tests.gateway.conftest import SERVER_TIMEOUT, Gateway
+
+pytestmark = pytest.mark.timeout(SERVER_TIMEOUT)
+
+HELLO = [{"role": "user", "content": "hello there"}]
+
+
+def client(gateway: Gateway) -> openai.OpenAI:
+    return openai.OpenAI(base_url=gateway.openai_base, api_key=gateway.key, max_retries=0, timeout=30)
+
+
+def test_the_provider_gets_the_callers_body_with_the_served_model_and_without_tandems_fields(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]
+) -> None:
+    openai_emulator, _ = emulators
+    completion = client(gateway).chat.completions.create(
+        model="default",
+        messages=HELLO,
+        seed=42,
+        presence_penalty=0.5,
+        logit_bias={"50256": -100},
+        metadata={"team": "search"},
+        extra_body={"fallbacks": ["anthropic"]},
+    )
+    assert completion.choices[0].message.content == "[openai:gpt-4o] You said: hello there"
+    sent = openai_emulator.requests[-1].json
+    # What the translated path would have dropped reaches OpenAI untouched ...
+    assert sent["seed"] == 42 and sent["presence_penalty"] == 0.5
+    assert sent["logit_bias"] == {"50256": -100} and sent["metadata"] == {"team": "search"}
+    # ... Tandem's own field does not, and `model` is what the route serves.
+    assert "fallbacks" not in sent and sent["model"] == "gpt-4o"
+    assert sent["messages"] == HELLO
+
+
+def test_a_stream_always_asks_for_usage_but_shows_it_only_to_a_caller_who_asked(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]
+) -> None:
+    openai_emulator, _ = emulators
+    chunks = list(client(gateway).chat.completions.create(model="default", messages=HELLO, stream=True))
+    assert openai_emulator.requests[-1].json["stream_options"] == {"include_usage": True}  # for the ledger
+    assert all(chunk.usage is None for chunk in chunks)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).endswith("hello there")
+
+    with_usage = list(
+        client(gateway).chat.completions.create(
+            model="default", messages=HELLO, stream=True, stream_options={"include_usage": True}
+        )
+    )
+    assert with_usage[-1].usage is not None and with_usage[-1].usage.completion_tokens > 0
+
+
+def test_a_body_every_provider_refuses_is_the_callers_400_tried_once_each(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]
+) -> None:
+    openai_emulator, anthropic_emulator = emulators
+    for emulator in emulators:
+        emulator.faults.set_default(Fault(status=400))
+    with pytest.raises(openai.BadRequestError) as caught:
+        client(gateway).chat.completions.create(model="default", messages=HELLO, seed=1)
+    assert caught.value.status_code == 400
+    # request-fatal: one try elsewhere, no retries (the classification table)
+    assert len(openai_emulator.requests) == 1 and len(anthropic_emulator.requests) == 1
+
+
+def test_a_same_wire_attempt_that_fails_moves_to_the_translated_fallback_in_the_same_call(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]
+) -> None:
+    openai_emulator, anthropic_emulator = emulators
+    openai_emulator.faults.push(Fault(status=503, times=1))
+    raw = client(gateway).chat.completions.with_raw_response.create(model="default", messages=HELLO, max_tokens=64)
+    assert raw.headers["x-tandem-provider"] == "anthropic" and raw.headers["x-tandem-attempts"] == "2"
+    assert raw.parse().choices[0].message.content.endswith("You said: hello there")
+    assert anthropic_emulator.requests[-1].json["max_tokens"] == 64
