@@ -180,6 +180,19 @@ def local_item(entry: Shortlisted[ItemT]) -> RankedItem[ItemT]:
     return RankedItem(entry.id, entry.item, entry.score, entry.score, entry.notes, "local")
 
 
+def ranking_messages(
+    instructions: str, subject: str, shortlist: Sequence[Shortlisted[ItemT]], n: int
+) -> list[BaseMessage]:
+    """What the model receives for a ranking: also what the response cache is keyed by."""
+    return [
+        SystemMessage(f"{instructions}\n{DATA_RULE}"),
+        stable_first(
+            subject, "Shortlist:\n" + "\n".join(e.summary for e in shortlist),
+            variable=f"Rank these {len(shortlist)} shortlisted items; return at most {n}.",
+        ),
+    ]
+
+
 async def rank_with_model(
     model: HybridChatModel,
     *,
@@ -204,13 +217,7 @@ async def rank_with_model(
     """
     if not shortlist:
         return Ranking([], ServedBy.local())
-    messages: list[BaseMessage] = [
-        SystemMessage(f"{instructions}\n{DATA_RULE}"),
-        stable_first(
-            subject, "Shortlist:\n" + "\n".join(e.summary for e in shortlist),
-            variable=f"Rank these {len(shortlist)} shortlisted items; return at most {n}.",
-        ),
-    ]
+    messages = ranking_messages(instructions, subject, shortlist, n)
     key = cache.key(instructions, messages, schema) if cache is not None else ""
     if cache is not None:
         hit = await cache.lookup(key)
