@@ -86,9 +86,13 @@ FEATURES = (
 )
 
 
-def _invalidates(feature: str, subject: int, variant: int, write: int, share: float) -> bool:
-    """Whether write number `write` changes this entry's model input (seeded, uniform)."""
-    digest = hashlib.blake2b(f"{feature}:{subject}:{variant}:{write}".encode(), digest_size=8).digest()
+def _invalidates(feature: str, subject: int, write: int, share: float) -> bool:
+    """Whether write number `write` changes this subject's data block (seeded, uniform).
+
+    Per subject, not per phrasing: the phrasings of one question set share their
+    passages, as the prompt-cache model assumes (the subject block is shared).
+    """
+    digest = hashlib.blake2b(f"{feature}:{subject}:{write}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64 < share
 
 
@@ -113,7 +117,7 @@ class Call:
     def input_version(self) -> int:
         """How many of the writes so far changed this entry's model input."""
         f = self.feature
-        return sum(_invalidates(f.name, self.subject, self.tail_variant, write, f.invalidated_per_write)
+        return sum(_invalidates(f.name, self.subject, write, f.invalidated_per_write)
                    for write in range(1, self.data_version + 1))
 
     def response_key(self, keying: Keying = "input") -> tuple[str, int, int, int]:
