@@ -29,7 +29,7 @@ Used by `simulate_costs.py`. Everything is stated and seeded:
     Q&A: not measurable on the 12 demo documents, so stated (`QA_INVALIDATED`): a
     document write edits 2 % of the documents and adds 1 %, a question's passages come
     from 3 documents, and 7.5 % of entries reorder anyway (the ranking measurement's
-    order-only share): 1 - 0.98^3 x 0.99^3 x 0.925 = 15.6 %.
+    order-only share): 1 - 0.98^3 x 0.99^3 x 0.925 = 15.5 %.
     Which entries a write invalidates is drawn per subject and write, seeded.
 
 Provider prompt caches, as the providers document them:
@@ -47,7 +47,8 @@ import bisect
 import hashlib
 import itertools
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from app.ai.providers.adapters.prompt_caching import minimum_tokens
@@ -135,14 +136,23 @@ def _zipf_sampler(rng: random.Random, size: int, exponent: float = 0.9) -> list[
 REPETITION = {"moderate": (0.9, 1), "high": (1.1, 4)}
 
 
-def make_traffic(calls: int, seed: int, repetition: str = "moderate") -> list[Call]:
+def make_traffic(calls: int, seed: int, repetition: str = "moderate",
+                 invalidated: Mapping[str, float] | None = None) -> list[Call]:
+    """The day's calls; `invalidated` overrides `Feature.invalidated_per_write` by name
+    (for sensitivity runs: `simulate_costs.py --invalidated recommendations=0.6`)."""
+    overrides = dict(invalidated or {})
+    unknown = set(overrides) - {f.name for f in FEATURES}
+    if unknown:
+        raise ValueError(f"unknown features: {sorted(unknown)}")
+    features = tuple(replace(f, invalidated_per_write=overrides.get(f.name, f.invalidated_per_write))
+                     for f in FEATURES)
     rng = random.Random(seed)
     exponent, divisor = REPETITION[repetition]
-    cumulative = {f.name: _zipf_sampler(rng, max(f.pool // divisor, 1), exponent) for f in FEATURES}
-    shares = list(itertools.accumulate(f.share for f in FEATURES))
+    cumulative = {f.name: _zipf_sampler(rng, max(f.pool // divisor, 1), exponent) for f in features}
+    shares = list(itertools.accumulate(f.share for f in features))
     traffic = []
     for _ in range(calls):
-        feature = FEATURES[min(bisect.bisect(shares, rng.random() * shares[-1]), len(FEATURES) - 1)]
+        feature = features[min(bisect.bisect(shares, rng.random() * shares[-1]), len(features) - 1)]
         weights = cumulative[feature.name]
         subject = bisect.bisect(weights, rng.random() * weights[-1])
         # Rankings repeat exactly (same subject and limit); Q&A asks one of a few phrasings

@@ -163,8 +163,9 @@ REALISTIC_SCENARIOS = {
 }
 
 
-def run_realistic(calls: int, seed: int, repetition: str, ttl: float) -> None:
-    traffic = make_feature_traffic(calls, seed, repetition)
+def run_realistic(calls: int, seed: int, repetition: str, ttl: float,
+                  invalidated: dict[str, float] | None = None) -> None:
+    traffic = make_feature_traffic(calls, seed, repetition, invalidated)
     prices = PriceTable(default_prices())
     before, after = repeat_share(traffic, ttl, "tables"), repeat_share(traffic, ttl, "input")
     print(f"\nPart 2: {calls} feature calls, {repetition} repetition (benchmarks/cost_traffic.py): "
@@ -240,11 +241,14 @@ def main() -> None:
                         help="subject popularity preset of part 2 (see benchmarks/cost_traffic.py)")
     parser.add_argument("--ttl", type=float, default=3600.0, help="response-cache TTL, seconds (part 2)")
     parser.add_argument("--part", choices=("1", "2", "both"), default="both")
+    parser.add_argument("--invalidated", action="append", default=[], metavar="FEATURE=SHARE",
+                        help="override the share of a feature's entries one write invalidates (part 2)")
     args = parser.parse_args()
+    invalidated = {name: float(share) for name, share in (item.split("=", 1) for item in args.invalidated)}
     if args.part in ("1", "both"):
         run(args.calls, args.seed)
     if args.part in ("2", "both"):
-        run_realistic(args.calls, args.seed, args.repetition, args.ttl)
+        run_realistic(args.calls, args.seed, args.repetition, args.ttl, invalidated)
 
 
 if __name__ == "__main__":
