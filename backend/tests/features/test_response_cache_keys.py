@@ -64,6 +64,12 @@ def test_a_write_to_a_job_outside_the_shortlist_keeps_the_hit(
     assert patched.status_code == 200 and created.status_code == 201
     again = client.post(RECOMMEND).json()
     assert again["cached"] is True and openai_emulator.request_count == 1
+    fresh = client.post(RECOMMEND, headers={"Cache-Control": "no-store"}).json()
+    current = {i["job_id"]: (i["title"], i["local_score"]) for i in fresh["items"]}
+    served = {i["job_id"]: (i["title"], i["local_score"]) for i in again["items"]}
+    assert {k: v for k, v in served.items() if k in current} == {
+        k: v for k, v in current.items() if k in served
+    }  # local scores and row fields of a hit are today's, not the stored ones
 
 
 def test_a_write_to_a_shortlisted_job_misses(client: TestClient, openai_emulator: RunningEmulator) -> None:

@@ -25,6 +25,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from langchain_core.messages import BaseMessage
@@ -39,6 +40,13 @@ def cacheable(served: ServedBy, complete: bool) -> bool:
     return complete and not served.degraded and not served.truncated and served.provider not in ("", "local")
 
 
+@lru_cache(maxsize=256)
+def _schema_text(schema: type[BaseModel]) -> str:
+    """The schema as canonical JSON; cached per class (ranking schemas are reused per
+    shortlist), because generating it costs more than hashing a whole prompt."""
+    return json.dumps(schema.model_json_schema(), sort_keys=True, separators=(",", ":"))
+
+
 def model_input_digest(messages: Sequence[BaseMessage], schema: type[BaseModel]) -> str:
     """SHA-256 of the messages (role and content, every block) and the answer's JSON schema.
 
@@ -46,7 +54,7 @@ def model_input_digest(messages: Sequence[BaseMessage], schema: type[BaseModel])
     """
     material = {
         "messages": [[message.type, message.content] for message in messages],
-        "schema": schema.model_json_schema(),
+        "schema": _schema_text(schema),
     }
     encoded = json.dumps(material, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
