@@ -62,16 +62,19 @@ def test_refresh_stores_without_reading_and_a_hit_costs_nothing(cache: ResponseC
         refresh = answers("refresh")
         key = refresh.key("Rank.", messages("<job id=\"1\">a</job>"), schema)
         assert await refresh.store(key, output, WHOLE, complete=True)
-        assert await refresh.lookup(key) is None  # refresh never reads
-        hit = await answers("use").lookup(key)
-        assert hit is not None and hit.output == output
+        assert await refresh.lookup(key, schema) is None  # refresh never reads
+        hit = await answers("use").lookup(key, schema)
+        assert hit is not None and hit.parsed.model_dump() == output
         assert hit.served.cached and hit.served.cost_usd == 0.0 and hit.served.provider == "openai"
         assert [h.provider for h in hits] == ["openai"]
         swapped = answers("use", MODELS[::-1])  # another provider order: another key
-        assert await swapped.lookup(swapped.key("Rank.", messages("<job id=\"1\">a</job>"), schema)) is None
+        assert await swapped.lookup(swapped.key("Rank.", messages("<job id=\"1\">a</job>"), schema), schema) is None
         incomplete = answers("use")
         other = incomplete.key("Rank.", messages("<job id=\"9\">z</job>"), schema)
         assert not await incomplete.store(other, {}, WHOLE, complete=False)
-        assert await incomplete.lookup(other) is None
+        assert await incomplete.lookup(other, schema) is None
+        other_ids = ranking_schema("JobRanking", "job_id", [3, 4], ["reasons"])
+        assert await answers("use").lookup(key, other_ids) is None  # does not parse: a miss
+        assert cache.counters["hits"] == 1 and len(hits) == 1
 
     asyncio.run(scenario())

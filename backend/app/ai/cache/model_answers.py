@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,10 +30,12 @@ from functools import lru_cache
 from typing import Any
 
 from langchain_core.messages import BaseMessage
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from app.ai.cache.response_cache import CacheMode, ResponseCache
 from app.ai.chains.served import ServedBy
+
+logger = logging.getLogger("app.ai.cache")
 
 
 def cacheable(served: ServedBy, complete: bool) -> bool:
@@ -62,9 +65,10 @@ def model_input_digest(messages: Sequence[BaseMessage], schema: type[BaseModel])
 
 @dataclass(frozen=True)
 class CachedOutput:
-    """A cached model output and who is said to have served it (`cached=True`, cost 0)."""
+    """A cached model output, parsed into this call's schema, and who is said to have
+    served it (`cached=True`, cost 0)."""
 
-    output: dict[str, Any]
+    parsed: BaseModel
     served: ServedBy
     age_seconds: int
 
@@ -98,13 +102,21 @@ class ModelAnswerCache:
             self.feature, instructions, model_input_digest(messages, schema), self.served_by, self.extra
         )
 
-    async def lookup(self, key: str) -> CachedOutput | None:
-        """The cached output for `key` when this request may read the cache."""
+    async def lookup(self, key: str, schema: type[BaseModel]) -> CachedOutput | None:
+        """The cached output for `key`, parsed into `schema`, when this request may read
+        the cache. An entry that does not parse is a miss (and is logged), never an error."""
         if self.mode != "use":
             return None
         started = time.monotonic()
         hit = await self.cache.get(key)
         if hit is None:
+            return None
+        try:
+            parsed = schema.model_validate(hit.body.get("output") or {})
+        except ValidationError:
+            self.cache.counters["hits"] -= 1
+            self.cache.counters["misses"] += 1
+            logger.warning("response cache: %s entry does not fit its schema; asking the model", self.feature)
             return None
         served = ServedBy(
             provider=str(hit.body.get("provider", "")), model=str(hit.body.get("model", "")),
@@ -113,7 +125,7 @@ class ModelAnswerCache:
         )
         self.last_hit_age = hit.age_seconds
         self.on_hit(served)
-        return CachedOutput(dict(hit.body.get("output") or {}), served, hit.age_seconds)
+        return CachedOutput(parsed, served, hit.age_seconds)
 
     async def store(self, key: str, output: Mapping[str, Any], served: ServedBy, complete: bool) -> bool:
         """Keep the model's `output` when the answer is whole (`cacheable`); True when stored."""

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from langchain_core.messages import BaseMessage, SystemMessage
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy.orm import Session
 from sqlmodel import Session as ModelSession
 
@@ -219,15 +219,9 @@ async def rank_with_model(
         return Ranking([], ServedBy.local())
     messages = ranking_messages(instructions, subject, shortlist, n)
     key = cache.key(instructions, messages, schema) if cache is not None else ""
-    if cache is not None:
-        hit = await cache.lookup(key)
-        if hit is not None:
-            try:
-                cached = schema.model_validate(hit.output)
-            except ValidationError:  # not what this schema answers: ask the model
-                pass
-            else:
-                return Ranking(merge(shortlist, cached, id_field, n), hit.served)
+    hit = await cache.lookup(key, schema) if cache is not None else None
+    if hit is not None:
+        return Ranking(merge(shortlist, hit.parsed, id_field, n), hit.served)
     structured = structured_outputs.get(model, schema)
     try:
         answer: dict[str, Any] = await structured.ainvoke(messages, config=run_config(feature, user_id))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_core.messages import BaseMessage, SystemMessage
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlmodel import Session
 
 from app.ai.cache.model_answers import ModelAnswerCache
@@ -123,13 +123,9 @@ class QAChain:
         ]
         schema = answer_schema([c.chunk_id for c in chunks])
         key = cache.key(INSTRUCTIONS, messages, schema) if cache is not None else ""
-        if cache is not None:
-            hit = await cache.lookup(key)
-            if hit is not None:
-                try:
-                    return _answer(schema.model_validate(hit.output), chunks, hit.served)
-                except ValidationError:  # not what this schema answers: ask the model
-                    pass
+        hit = await cache.lookup(key, schema) if cache is not None else None
+        if hit is not None:
+            return _answer(hit.parsed, chunks, hit.served)
         model = self.runtime.model()
         structured = model.with_structured_output(schema, include_raw=True)
         try:
