@@ -15,8 +15,22 @@ Used by `simulate_costs.py`. Everything is stated and seeded:
   (`--repetition high`: Zipf 1.1 over pools a quarter of that size). An exact repeat
   (same feature, subject and inputs) is what the response cache can serve; its share
   is measured and printed.
-* Data writes: the job catalogue changes every 2 h (recommendations and matching
-  keys change), documents every 6 h.
+* Data writes: the job catalogue changes every 2 h, documents every 6 h. Which cached
+  answers a write invalidates depends on the key (`--keying` of `ResponseCacheSim`):
+  - `tables` (the key before issue 15's last step): the data version of every table
+    read, so every write invalidates every entry of the features reading the table;
+  - `input` (now: the model's input after stage one): only the entries whose model
+    input the write changes, a share per feature (`Feature.invalidated_per_write`).
+    Recommendations and matching: measured with the real stage one and key material by
+    `benchmarks/measure_input_churn.py` for a write that edits 2 % of the jobs and adds
+    1 % new ones (recommendations 36.3 %: a shortlisted job edited, a job entering or
+    leaving the shortlist, or the shortlist only reordered by moved rarity weights;
+    matching 2.2 %: the subject job itself edited -- a job write changes no candidate).
+    Q&A: not measurable on the 12 demo documents, so stated (`QA_INVALIDATED`): a
+    document write edits 2 % of the documents and adds 1 %, a question's passages come
+    from 3 documents, and 7.5 % of entries reorder anyway (the ranking measurement's
+    order-only share): 1 - 0.98^3 x 0.99^3 x 0.925 = 15.5 %.
+    Which entries a write invalidates is drawn per subject and write, seeded.
 
 Provider prompt caches, as the providers document them:
 * OpenAI (automatic): the longest prefix seen in the last 5 minutes, in 128-token
@@ -30,15 +44,24 @@ Provider prompt caches, as the providers document them:
 from __future__ import annotations
 
 import bisect
+import hashlib
 import itertools
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from app.ai.providers.adapters.prompt_caching import minimum_tokens
 
 DAY = 86_400.0
 PROMPT_CACHE_TTL = 300.0
 OPENAI_MIN, OPENAI_STEP = 1024, 128
+#: How the response cache is keyed: by table versions (before) or by the model's input (now).
+Keying = Literal["tables", "input"]
+#: Stated Q&A churn per document write (see the module docstring): edits, new, documents
+#: per retrieved set, order-only share.
+QA_EDITED, QA_NEW, QA_DOCUMENTS, QA_REORDERED = 0.02, 0.01, 3, 0.075
+QA_INVALIDATED = 1 - (1 - QA_EDITED) ** QA_DOCUMENTS * (1 - QA_NEW) ** QA_DOCUMENTS * (1 - QA_REORDERED)
 
 
 @dataclass(frozen=True)
@@ -51,16 +74,27 @@ class Feature:
     output: int
     pool: int
     cacheable: bool  # answered from the response cache when repeated
-    data_period_h: float | None  # data writes invalidate its cached answers this often
+    data_period_h: float | None  # its data is written this often
+    invalidated_per_write: float = 1.0  # share of its entries whose model input one write changes
 
 
 FEATURES = (
-    Feature("recommendations", 0.35, 500, 2_200, 30, 450, 2_400, True, 2.0),
-    Feature("matching", 0.20, 500, 2_400, 30, 500, 1_200, True, 2.0),
-    Feature("document_qa", 0.30, 300, 1_800, 25, 220, 1_600, True, 6.0),
+    Feature("recommendations", 0.35, 500, 2_200, 30, 450, 2_400, True, 2.0, 0.363),
+    Feature("matching", 0.20, 500, 2_400, 30, 500, 1_200, True, 2.0, 0.022),
+    Feature("document_qa", 0.30, 300, 1_800, 25, 220, 1_600, True, 6.0, QA_INVALIDATED),
     Feature("assistant", 0.10, 1_500, 1_200, 40, 250, 6_000, False, None),
     Feature("cover_letters", 0.05, 200, 1_000, 20, 450, 3_200, False, None),
 )
+
+
+def _invalidates(feature: str, subject: int, write: int, share: float) -> bool:
+    """Whether write number `write` changes this subject's data block (seeded, uniform).
+
+    Per subject, not per phrasing: the phrasings of one question set share their
+    passages, as the prompt-cache model assumes (the subject block is shared).
+    """
+    digest = hashlib.blake2b(f"{feature}:{subject}:{write}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64 < share
 
 
 @dataclass(frozen=True)
@@ -81,8 +115,15 @@ class Call:
         return int(self.second // (period * 3600)) if period else 0
 
     @property
-    def response_key(self) -> tuple[str, int, int, int]:
-        return (self.feature.name, self.subject, self.tail_variant, self.data_version)
+    def input_version(self) -> int:
+        """How many of the writes so far changed this entry's model input."""
+        f = self.feature
+        return sum(_invalidates(f.name, self.subject, write, f.invalidated_per_write)
+                   for write in range(1, self.data_version + 1))
+
+    def response_key(self, keying: Keying = "input") -> tuple[str, int, int, int]:
+        version = self.data_version if keying == "tables" else self.input_version
+        return (self.feature.name, self.subject, self.tail_variant, version)
 
 
 def _zipf_sampler(rng: random.Random, size: int, exponent: float = 0.9) -> list[float]:
@@ -95,14 +136,23 @@ def _zipf_sampler(rng: random.Random, size: int, exponent: float = 0.9) -> list[
 REPETITION = {"moderate": (0.9, 1), "high": (1.1, 4)}
 
 
-def make_traffic(calls: int, seed: int, repetition: str = "moderate") -> list[Call]:
+def make_traffic(calls: int, seed: int, repetition: str = "moderate",
+                 invalidated: Mapping[str, float] | None = None) -> list[Call]:
+    """The day's calls; `invalidated` overrides `Feature.invalidated_per_write` by name
+    (for sensitivity runs: `simulate_costs.py --invalidated recommendations=0.6`)."""
+    overrides = dict(invalidated or {})
+    unknown = set(overrides) - {f.name for f in FEATURES}
+    if unknown:
+        raise ValueError(f"unknown features: {sorted(unknown)}")
+    features = tuple(replace(f, invalidated_per_write=overrides.get(f.name, f.invalidated_per_write))
+                     for f in FEATURES)
     rng = random.Random(seed)
     exponent, divisor = REPETITION[repetition]
-    cumulative = {f.name: _zipf_sampler(rng, max(f.pool // divisor, 1), exponent) for f in FEATURES}
-    shares = list(itertools.accumulate(f.share for f in FEATURES))
+    cumulative = {f.name: _zipf_sampler(rng, max(f.pool // divisor, 1), exponent) for f in features}
+    shares = list(itertools.accumulate(f.share for f in features))
     traffic = []
     for _ in range(calls):
-        feature = FEATURES[min(bisect.bisect(shares, rng.random() * shares[-1]), len(FEATURES) - 1)]
+        feature = features[min(bisect.bisect(shares, rng.random() * shares[-1]), len(features) - 1)]
         weights = cumulative[feature.name]
         subject = bisect.bisect(weights, rng.random() * weights[-1])
         # Rankings repeat exactly (same subject and limit); Q&A asks one of a few phrasings
@@ -127,7 +177,8 @@ class PromptCacheSim:
     def usage(self, provider: str, model: str, call: Call) -> dict[str, object]:
         """LangChain-shaped `usage_metadata` with `input_token_details` for this call."""
         f = call.feature
-        levels = [(f.stable, (f.name,)), (f.stable + f.subject, (f.name, call.subject, call.data_version))]
+        # The subject block (profile + shortlist, or passages) changes only when the model input does.
+        levels = [(f.stable, (f.name,)), (f.stable + f.subject, (f.name, call.subject, call.input_version))]
         read = write = 0
         if provider == "openai":
             for size, key in levels:
@@ -148,18 +199,19 @@ class PromptCacheSim:
 
 
 class ResponseCacheSim:
-    """Exact-match answers kept for `ttl` seconds (the data version is in the key)."""
+    """Exact-match answers kept for `ttl` seconds, keyed by table versions or model input."""
 
-    def __init__(self, ttl: float = 3600.0) -> None:
+    def __init__(self, ttl: float = 3600.0, keying: Keying = "input") -> None:
         self.ttl = ttl
+        self.keying: Keying = keying
         self._stored: dict[tuple[object, ...], float] = {}
 
     def hit(self, call: Call, model_key: tuple[str, ...]) -> bool:
         if not call.feature.cacheable:
             return False
-        stored = self._stored.get((*call.response_key, *model_key))
+        stored = self._stored.get((*call.response_key(self.keying), *model_key))
         return stored is not None and call.second - stored <= self.ttl
 
     def store(self, call: Call, model_key: tuple[str, ...]) -> None:
         if call.feature.cacheable:
-            self._stored[(*call.response_key, *model_key)] = call.second
+            self._stored[(*call.response_key(self.keying), *model_key)] = call.second

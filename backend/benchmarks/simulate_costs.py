@@ -6,7 +6,10 @@ caching and the response cache; compare spend at equal availability.
 Part 1 (routing only) uses the size distribution below with no repetition. Part 2
 replays feature traffic with realistic repetition and stable prompt prefixes
 (`benchmarks/cost_traffic.py` states it) through: priority, cost routing, + provider
-prompt caching (OpenAI automatic, Anthropic breakpoints), + the response cache.
+prompt caching (OpenAI automatic, Anthropic breakpoints), + the response cache keyed
+the old way (data version of every table read: any write invalidates every entry),
++ the response cache keyed by the model's input (a write invalidates only the entries
+whose shortlist or passages it changes; shares in `cost_traffic.py`).
 
 Traffic (stated, seeded): calls spread over 24 h; prompt tokens log-normal (median 900,
 sigma 0.9, clipped 20..30k: short chats to long resume+job prompts), answer tokens
@@ -41,7 +44,7 @@ from app.ai.providers.policies.pricing import PriceTable
 from app.ai.providers.policies.routing import CallContext, PriorityStrategy, RoutingStrategy
 from app.ai.providers.policies.strategies import CostStrategy
 from app.core.config import load_settings
-from benchmarks.cost_traffic import PromptCacheSim, ResponseCacheSim
+from benchmarks.cost_traffic import Keying, PromptCacheSim, ResponseCacheSim
 from benchmarks.cost_traffic import make_traffic as make_feature_traffic
 
 SCENARIOS = {
@@ -104,9 +107,9 @@ def replay(strategy: RoutingStrategy, members: list[Member], traffic: list[Call]
 
 def replay_features(strategy: RoutingStrategy, members: list[Member], traffic: list[Any],
                     prices: PriceTable, prompt_cache: bool, response_cache: bool,
-                    ttl: float = 3600.0) -> dict[str, Any]:
+                    ttl: float = 3600.0, keying: Keying = "input") -> dict[str, Any]:
     """Feature traffic: cost, answered calls, failovers, response-cache hits, cached input share."""
-    provider_cache, answers = PromptCacheSim(), ResponseCacheSim(ttl)
+    provider_cache, answers = PromptCacheSim(), ResponseCacheSim(ttl, keying)
     cost, answered, failovers, hits, cached_tokens, input_tokens = Decimal(0), 0, 0, 0, 0, 0
     for call in traffic:
         if response_cache and answers.hit(call, ()):
@@ -134,17 +137,19 @@ def replay_features(strategy: RoutingStrategy, members: list[Member], traffic: l
             "cached_share": cached_tokens / input_tokens if input_tokens else 0.0}
 
 
-def repeat_share(traffic: list[Any], ttl: float = 3600.0) -> float:
-    """Share of cacheable-feature calls that exactly repeat one made within `ttl` seconds."""
+def repeat_share(traffic: list[Any], ttl: float = 3600.0, keying: Keying = "input") -> float:
+    """Share of cacheable-feature calls that repeat one made within `ttl` seconds with the
+    same key (`keying`: table versions or model input)."""
     seen: dict[tuple[object, ...], float] = {}
     repeats = eligible = 0
     for call in traffic:
         if not call.feature.cacheable:
             continue
         eligible += 1
-        last = seen.get(call.response_key)
+        key = call.response_key(keying)
+        last = seen.get(key)
         repeats += last is not None and call.second - last <= ttl
-        seen[call.response_key] = call.second
+        seen[key] = call.second
     return repeats / eligible if eligible else 0.0
 
 
@@ -158,31 +163,35 @@ REALISTIC_SCENARIOS = {
 }
 
 
-def run_realistic(calls: int, seed: int, repetition: str, ttl: float) -> None:
-    traffic = make_feature_traffic(calls, seed, repetition)
+def run_realistic(calls: int, seed: int, repetition: str, ttl: float,
+                  invalidated: dict[str, float] | None = None) -> None:
+    traffic = make_feature_traffic(calls, seed, repetition, invalidated)
     prices = PriceTable(default_prices())
-    share = repeat_share(traffic, ttl)
+    before, after = repeat_share(traffic, ttl, "tables"), repeat_share(traffic, ttl, "input")
     print(f"\nPart 2: {calls} feature calls, {repetition} repetition (benchmarks/cost_traffic.py): "
-          f"{share:.1%} of cacheable calls repeat one made within the response-cache TTL ({ttl:g} s)")
-    header = (f"{'scenario':<62} {'levers':<32} {'cost USD':>9} {'vs priority':>11} "
+          f"of cacheable calls, {before:.1%} (table-version key) / {after:.1%} (model-input key) "
+          f"repeat one made within the response-cache TTL ({ttl:g} s) with the same key")
+    header = (f"{'scenario':<62} {'levers':<40} {'cost USD':>9} {'vs priority':>11} "
               f"{'availability':>12} {'cache hits':>10} {'cached input':>12}")
     print(header)
     print("-" * len(header))
     for name, (primary, openai_model, anthropic_model) in REALISTIC_SCENARIOS.items():
         members, settings = _members(primary, openai_model, anthropic_model)
         cost_strategy = CostStrategy(prices, settings.AI_COST_OUTPUT_TOKENS)
-        rows = [
-            ("priority", PriorityStrategy(), False, False),
-            ("cost routing", cost_strategy, False, False),
-            ("cost routing + prompt caching", cost_strategy, True, False),
-            ("... + response cache", cost_strategy, True, True),
+        rows: list[tuple[str, RoutingStrategy, bool, bool, Keying]] = [
+            ("priority", PriorityStrategy(), False, False, "input"),
+            ("cost routing", cost_strategy, False, False, "input"),
+            ("cost routing + prompt caching", cost_strategy, True, False, "input"),
+            ("... + response cache, table-version key", cost_strategy, True, True, "tables"),
+            ("... + response cache, model-input key", cost_strategy, True, True, "input"),
         ]
         baseline: Decimal | None = None
-        for label, strategy, prompt_cache, response_cache in rows:
-            result = replay_features(strategy, members, traffic, prices, prompt_cache, response_cache, ttl)
+        for label, strategy, prompt_cache, response_cache, keying in rows:
+            result = replay_features(strategy, members, traffic, prices, prompt_cache, response_cache,
+                                     ttl, keying)
             baseline = baseline if baseline is not None else result["cost"]
             saving = (1 - result["cost"] / baseline) * 100 if baseline else Decimal(0)
-            print(f"{name:<62} {label:<32} {result['cost']:>9.2f} {-saving:>+10.1f}% "
+            print(f"{name:<62} {label:<40} {result['cost']:>9.2f} {-saving:>+10.1f}% "
                   f"{result['answered'] / calls:>11.3%} {result['hits']:>10} {result['cached_share']:>11.1%}")
         print()
 
@@ -232,11 +241,14 @@ def main() -> None:
                         help="subject popularity preset of part 2 (see benchmarks/cost_traffic.py)")
     parser.add_argument("--ttl", type=float, default=3600.0, help="response-cache TTL, seconds (part 2)")
     parser.add_argument("--part", choices=("1", "2", "both"), default="both")
+    parser.add_argument("--invalidated", action="append", default=[], metavar="FEATURE=SHARE",
+                        help="override the share of a feature's entries one write invalidates (part 2)")
     args = parser.parse_args()
+    invalidated = {name: float(share) for name, share in (item.split("=", 1) for item in args.invalidated)}
     if args.part in ("1", "both"):
         run(args.calls, args.seed)
     if args.part in ("2", "both"):
-        run_realistic(args.calls, args.seed, args.repetition, args.ttl)
+        run_realistic(args.calls, args.seed, args.repetition, args.ttl, invalidated)
 
 
 if __name__ == "__main__":

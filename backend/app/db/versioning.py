@@ -2,7 +2,10 @@
 
 Doing it in a flush listener (rather than in each repository method) means no write
 path can forget it, so a cache keyed on a counter can never silently go stale.
-(Matching no longer caches anything: its indexes live in the database, migration 0006.)
+(Matching no longer caches anything: its indexes live in the database, migration 0006.
+Nor does the response cache key on them any more: it keys on the model's input after
+stage one, `app/ai/cache/model_answers.py`. Nothing in the app reads the counters now;
+dropping them needs a migration and is left for its own change.)
 """
 
 from __future__ import annotations

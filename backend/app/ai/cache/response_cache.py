@@ -1,19 +1,21 @@
-"""Exact-match cache of feature answers whose content depends only on their inputs.
+"""Exact-match cache of model answers whose content depends only on the model's input.
 
 Why exact match: recommendations and matches for the same subject and limit, and Q&A
 for the same question over the same documents, are asked again and again (page reloads,
 several recruiters on one job); a semantic cache would serve answers to questions
 nobody asked. The key (SHA-256) covers everything the answer depends on:
 
-* the feature, its inputs and a digest of its instructions (a prompt change is a miss);
-* the data version of every table the answer reads (`data_versions`, bumped in the
-  same transaction as any write), so a data write never serves a stale answer;
+* the feature, a digest of its instructions (a prompt change is a miss) and a digest of
+  exactly the messages and answer schema the model would receive, computed after stage
+  one (`model_answers.py`): a data write that changes what the model sees is a miss, a
+  write elsewhere in the table is not;
 * the providers and models that would serve the call, in order, and the strategy, so a
   provider or model change never serves another model's answer.
 
 Never cached: degraded answers, errors, answers the model left incomplete (its
-structured output did not parse), and answers bigger than the entry size limit. A
-store failure is a miss, never an error: the cache must not make an answer fail.
+structured output did not parse) or the output limit cut, and answers bigger than the
+entry size limit. A store failure is a miss, never an error: the cache must not make
+an answer fail.
 """
 
 from __future__ import annotations
@@ -27,19 +29,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import sqlalchemy as sa
-
 from app.ai.cache.stores import CacheStore, DatabaseStore, RedisStore
 from app.core.config import Settings
 from app.db.engine import get_engine
-from app.models import DataVersion
 
 logger = logging.getLogger("app.ai.cache")
-KEY_VERSION = 1
+KEY_VERSION = 2  # 2: keyed by the model input, not by table versions
 #: "use" reads and writes; "refresh" skips the read but stores the fresh answer
 #: (`Cache-Control: no-cache`, body `"cache": false`); "off" does neither (`no-store`).
 CacheMode = Literal["use", "refresh", "off"]
-_VERSIONS: Any = DataVersion.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -72,48 +70,26 @@ class ResponseCache:
         self.max_entry_bytes = int(settings.AI_RESPONSE_CACHE_MAX_ENTRY_BYTES)
         self.counters = {"hits": 0, "misses": 0, "stored": 0, "not_cacheable": 0, "errors": 0}
 
-    def data_versions(self, tables: Iterable[str]) -> dict[str, int]:
-        """Current write counters of `tables` (0 for a table never written)."""
-        names = sorted(set(tables))
-        with get_engine(self.settings.DATABASE_URL).connect() as connection:
-            rows = connection.execute(
-                sa.select(_VERSIONS.c.name, _VERSIONS.c.version).where(_VERSIONS.c.name.in_(names))
-            ).all()
-        found = {str(name): int(version) for name, version in rows}
-        return {name: found.get(name, 0) for name in names}
-
     def key(
         self,
         feature: str,
-        inputs: Mapping[str, Any],
-        versions: Mapping[str, int],
-        served_by: Iterable[tuple[str, str]],
         instructions: str,
+        model_input: str,
+        served_by: Iterable[tuple[str, str]],
+        extra: Mapping[str, Any],
     ) -> str:
+        """The entry's key: `model_input` is the digest of the messages and schema."""
         material = {
             "v": KEY_VERSION,
             "feature": feature,
-            "inputs": inputs,
-            "data": dict(versions),
+            "input": model_input,
+            "extra": dict(extra),
             "models": [list(pair) for pair in served_by],
             "strategy": self.settings.AI_ROUTING_STRATEGY,
             "prompt": hashlib.sha256(instructions.encode("utf-8")).hexdigest()[:16],
         }
         encoded = json.dumps(material, sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
-
-    async def key_for(
-        self, feature: str, inputs: Mapping[str, Any], tables: Iterable[str],
-        served_by: Iterable[tuple[str, str]], instructions: str,
-    ) -> str | None:
-        """The key with the current data versions, None when they cannot be read."""
-        try:
-            versions = await asyncio.to_thread(self.data_versions, tables)
-        except Exception:
-            self.counters["errors"] += 1
-            logger.exception("response cache: data versions unreadable; not using the cache")
-            return None
-        return self.key(feature, inputs, versions, served_by, instructions)
 
     async def get(self, key: str) -> CachedAnswer | None:
         try:

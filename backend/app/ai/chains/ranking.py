@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy.orm import Session
 from sqlmodel import Session as ModelSession
 
+from app.ai.cache.model_answers import ModelAnswerCache
 from app.ai.chains.served import DATA_RULE, ServedBy, run_config, stable_first
 from app.ai.providers import AIRuntime, build_runtime
 from app.ai.providers.engine.chat_model import HybridChatModel
@@ -179,6 +180,19 @@ def local_item(entry: Shortlisted[ItemT]) -> RankedItem[ItemT]:
     return RankedItem(entry.id, entry.item, entry.score, entry.score, entry.notes, "local")
 
 
+def ranking_messages(
+    instructions: str, subject: str, shortlist: Sequence[Shortlisted[ItemT]], n: int
+) -> list[BaseMessage]:
+    """What the model receives for a ranking: also what the response cache is keyed by."""
+    return [
+        SystemMessage(f"{instructions}\n{DATA_RULE}"),
+        stable_first(
+            subject, "Shortlist:\n" + "\n".join(e.summary for e in shortlist),
+            variable=f"Rank these {len(shortlist)} shortlisted items; return at most {n}.",
+        ),
+    ]
+
+
 async def rank_with_model(
     model: HybridChatModel,
     *,
@@ -192,20 +206,22 @@ async def rank_with_model(
     n: int,
     degraded_mode: bool,
     user_id: str | None = None,
+    cache: ModelAnswerCache | None = None,
 ) -> Ranking[ItemT]:
     """Ask the model to rank `shortlist`; deterministic local order when every provider fails.
 
-    Raises `ProviderError` only when `degraded_mode` is off.
+    With `cache`, the model's ranking for exactly these messages is reused when cached
+    (and stored when whole); it is merged with this call's shortlist either way, so
+    local scores and item fields are the current ones. Raises `ProviderError` only when
+    `degraded_mode` is off.
     """
     if not shortlist:
         return Ranking([], ServedBy.local())
-    messages: list[BaseMessage] = [
-        SystemMessage(f"{instructions}\n{DATA_RULE}"),
-        stable_first(
-            subject, "Shortlist:\n" + "\n".join(e.summary for e in shortlist),
-            variable=f"Rank these {len(shortlist)} shortlisted items; return at most {n}.",
-        ),
-    ]
+    messages = ranking_messages(instructions, subject, shortlist, n)
+    key = cache.key(instructions, messages, schema) if cache is not None else ""
+    hit = await cache.lookup(key, schema) if cache is not None else None
+    if hit is not None:
+        return Ranking(merge(shortlist, hit.parsed, id_field, n), hit.served)
     structured = structured_outputs.get(model, schema)
     try:
         answer: dict[str, Any] = await structured.ainvoke(messages, config=run_config(feature, user_id))
@@ -215,6 +231,9 @@ async def rank_with_model(
         return Ranking([local_item(e) for e in shortlist[:n]], ServedBy.degraded_by(error))
     parsed = answer.get("parsed")
     served = ServedBy.from_message(answer["raw"])
+    if cache is not None:
+        output = parsed.model_dump(mode="json") if isinstance(parsed, BaseModel) else {}
+        await cache.store(key, output, served, parsed is not None)
     return Ranking(merge(shortlist, parsed, id_field, n), served, complete=parsed is not None)
 
 
@@ -240,9 +259,13 @@ class RankingChain(Generic[ItemT]):
     def prepare(self, subject_id: int, n: int) -> RankingInput[ItemT]:
         raise NotImplementedError
 
-    async def arun(self, subject_id: int, n: int = 5, *, user_id: str | None = None) -> Ranking[ItemT]:
+    async def arun(
+        self, subject_id: int, n: int = 5, *, user_id: str | None = None,
+        cache: ModelAnswerCache | None = None,
+    ) -> Ranking[ItemT]:
         """Top `n` items; NotFoundError for an unknown subject, ProviderError only when
-        AI_DEGRADED_MODE is off and no provider answered."""
+        AI_DEGRADED_MODE is off and no provider answered. Stage one always runs; `cache`
+        may spare only the model call."""
         prepared = await prepare_off_loop(self.prepare, subject_id, n)
         return await rank_with_model(
             self.runtime.model(),
@@ -256,4 +279,5 @@ class RankingChain(Generic[ItemT]):
             n=n,
             degraded_mode=self.settings.AI_DEGRADED_MODE,
             user_id=user_id,
+            cache=cache,
         )

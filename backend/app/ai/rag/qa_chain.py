@@ -8,6 +8,8 @@ Why these rules:
 * Citations are constrained like the ranking ids: the schema's `cited_chunk_ids` is a
   `Literal` of the retrieved chunk ids, so the model cannot cite what it was not shown.
 * Without a working provider the best passages themselves are the answer (degraded).
+* Retrieval runs on every call; with a response cache (`cache`) only the model call is
+  spared, for exactly the same question over exactly the same retrieved passages.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from langchain_core.messages import BaseMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlmodel import Session
 
+from app.ai.cache.model_answers import ModelAnswerCache
 from app.ai.chains.served import DATA_RULE, ServedBy, data_block, run_config, stable_first
 from app.ai.providers import AIRuntime, build_runtime
 from app.ai.providers.errors import OutputTruncatedError, ProviderError
@@ -105,6 +108,7 @@ class QAChain:
         k: int = 5,
         document_ids: list[int] | None = None,
         user_id: str | None = None,
+        cache: ModelAnswerCache | None = None,
     ) -> QAAnswer:
         """Answer `question`; ProviderError only when AI_DEGRADED_MODE is off."""
         chunks = retrieve(self.session, question, k, document_ids=document_ids)
@@ -117,8 +121,12 @@ class QAChain:
             SystemMessage(f"{INSTRUCTIONS}\n{DATA_RULE}"),
             stable_first(documents, variable=f"Question: {question}"),
         ]
-        model = self.runtime.model()
         schema = answer_schema([c.chunk_id for c in chunks])
+        key = cache.key(INSTRUCTIONS, messages, schema) if cache is not None else ""
+        hit = await cache.lookup(key, schema) if cache is not None else None
+        if hit is not None:
+            return _answer(hit.parsed, chunks, hit.served)
+        model = self.runtime.model()
         structured = model.with_structured_output(schema, include_raw=True)
         try:
             result: dict[str, Any] = await structured.ainvoke(messages, config=run_config(FEATURE, user_id))
@@ -134,6 +142,13 @@ class QAChain:
                             complete=False)
         if parsed is None:  # unparseable answer: keep the raw text, cite what it was given
             return QAAnswer(str(result["raw"].text), chunks, served, True, complete=False)
-        cited = set(parsed.cited_chunk_ids)
-        citations = [c for c in chunks if c.chunk_id in cited] or chunks[:1]
-        return QAAnswer(str(parsed.answer), citations, served, True)
+        if cache is not None:
+            await cache.store(key, parsed.model_dump(mode="json"), served, True)
+        return _answer(parsed, chunks, served)
+
+
+def _answer(parsed: Any, chunks: list[RetrievedChunk], served: ServedBy) -> QAAnswer:
+    """The model's answer with the retrieved chunks it cites (the first one if none)."""
+    cited = set(parsed.cited_chunk_ids)
+    citations = [c for c in chunks if c.chunk_id in cited] or chunks[:1]
+    return QAAnswer(str(parsed.answer), citations, served, True)

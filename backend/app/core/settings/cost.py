@@ -31,7 +31,8 @@ class CostSettings(BaseModel):
         default=True, description="Mark stable prompt prefixes with cache_control for Anthropic."
     )
     AI_RESPONSE_CACHE_ENABLED: bool = Field(
-        default=False, description="Serve repeated feature calls (same inputs, data, models) from a cache."
+        default=False,
+        description="Serve feature calls whose model input (after stage one) and models repeat from a cache.",
     )
     AI_RESPONSE_CACHE_TTL_SECONDS: float = Field(
         default=3600.0, gt=0, description="Seconds a cached answer may be served."

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from app.ai.chains.candidate_matching_chain import FEATURE, INSTRUCTIONS, CandidateMatchingChain
+from app.ai.cache.model_answers import ModelAnswerCache
+from app.ai.chains.candidate_matching_chain import FEATURE, CandidateMatchingChain
 from app.api.ai_responses import ServedFields, UserIdHeader
 from app.api.cached_answers import Computed, cached_answer
 from app.api.deps import RuntimeDep, SettingsDep
@@ -55,10 +56,10 @@ async def match_candidates(
     options = body or RankingOptions()
     check_result_limit(options.limit, settings.AI_MAX_RESULTS)
 
-    async def compute() -> Computed:
+    async def compute(answers: ModelAnswerCache | None) -> Computed:
         try:
             chain = CandidateMatchingChain(session, settings, runtime)
-            ranking = await chain.arun(job_id, options.limit, user_id=user_id)
+            ranking = await chain.arun(job_id, options.limit, user_id=user_id, cache=answers)
         except NotFoundError as error:
             raise not_found(error) from None
         items = [
@@ -70,9 +71,8 @@ async def match_candidates(
             for r in ranking.items
         ]
         response = MatchResponse(job_id=job_id, items=items, **ranking.served.as_dict())
-        return response, ranking.served, ranking.complete
+        return response, ranking.served
 
     return await cached_answer(
-        request, settings, feature=FEATURE, inputs={"job_id": job_id, "limit": options.limit},
-        tables=("jobs", "candidates"), instructions=INSTRUCTIONS, body_flag=options.cache, compute=compute,
+        request, settings, feature=FEATURE, body_flag=options.cache, compute=compute
     )

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from app.ai.rag.qa_chain import FEATURE, INSTRUCTIONS, QAChain
+from app.ai.cache.model_answers import ModelAnswerCache
+from app.ai.rag.qa_chain import FEATURE, QAChain
 from app.api.ai_responses import ServedFields, UserIdHeader
 from app.api.cached_answers import Computed, cached_answer
 from app.api.deps import RuntimeDep, SettingsDep
@@ -64,9 +65,10 @@ async def answer_question(
 ) -> JSONResponse:
     check_limit("MAX_QUESTION_CHARS", settings.MAX_QUESTION_CHARS, len(body.question), "Question length")
 
-    async def compute() -> Computed:
+    async def compute(answers: ModelAnswerCache | None) -> Computed:
         result = await QAChain(session, settings, runtime).arun(
-            body.question, k=body.k, document_ids=body.document_ids, user_id=user_id
+            body.question, k=body.k, document_ids=body.document_ids, user_id=user_id,
+            cache=answers,
         )
         citations = [
             Citation(
@@ -78,10 +80,6 @@ async def answer_question(
         response = AnswerResponse(
             answer=result.answer, found=result.found, citations=citations, **result.served.as_dict()
         )
-        return response, result.served, result.complete and result.found
+        return response, result.served
 
-    inputs = {"question": body.question, "k": body.k, "document_ids": body.document_ids}
-    return await cached_answer(
-        request, settings, feature=FEATURE, inputs=inputs, tables=("documents",),
-        instructions=INSTRUCTIONS, body_flag=body.cache, compute=compute,
-    )
+    return await cached_answer(request, settings, feature=FEATURE, body_flag=body.cache, compute=compute)

@@ -1,8 +1,9 @@
 """`POST /api/v1/candidates/{id}/recommendations`: the best jobs for a candidate (uses AI).
 
 POST (not GET) because the body is a strict, extensible options object. With
-AI_RESPONSE_CACHE_ENABLED a repeated request (same candidate, limit, data and models) is
-answered from the response cache (`cached: true`); see `app/api/cached_answers.py`.
+AI_RESPONSE_CACHE_ENABLED a repeated request whose model input is unchanged (same candidate,
+limit, shortlisted rows and models) is answered from the response cache (`cached: true`);
+stage one still runs, only the model call is spared; see `app/api/cached_answers.py`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from app.ai.chains.recommendation_chain import FEATURE, INSTRUCTIONS, RecommendationChain
+from app.ai.cache.model_answers import ModelAnswerCache
+from app.ai.chains.recommendation_chain import FEATURE, RecommendationChain
 from app.api.ai_responses import ServedFields, UserIdHeader
 from app.api.cached_answers import Computed, cached_answer
 from app.api.deps import RuntimeDep, SettingsDep
@@ -72,10 +74,10 @@ async def recommend_jobs(
     options = body or RankingOptions()
     check_result_limit(options.limit, settings.AI_MAX_RESULTS)
 
-    async def compute() -> Computed:
+    async def compute(answers: ModelAnswerCache | None) -> Computed:
         try:
             chain = RecommendationChain(session, settings, runtime)
-            ranking = await chain.arun(candidate_id, options.limit, user_id=user_id)
+            ranking = await chain.arun(candidate_id, options.limit, user_id=user_id, cache=answers)
         except NotFoundError as error:
             raise not_found(error) from None
         items = [
@@ -86,10 +88,8 @@ async def recommend_jobs(
             for r in ranking.items
         ]
         response = RecommendationResponse(candidate_id=candidate_id, items=items, **ranking.served.as_dict())
-        return response, ranking.served, ranking.complete
+        return response, ranking.served
 
     return await cached_answer(
-        request, settings, feature=FEATURE,
-        inputs={"candidate_id": candidate_id, "limit": options.limit},
-        tables=("jobs", "candidates"), instructions=INSTRUCTIONS, body_flag=options.cache, compute=compute,
+        request, settings, feature=FEATURE, body_flag=options.cache, compute=compute
     )
