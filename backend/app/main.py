@@ -13,6 +13,7 @@ from app.ai.cache import build_response_cache
 from app.ai.providers import build_runtime
 from app.api.errors import install_error_handlers
 from app.api.gateway import GATEWAY_PREFIX, install_gateway
+from app.core.gc_tuning import ServingCollector
 from app.api.openapi import install_openapi_limits
 from app.api.routes.health import router as health_router
 from app.api.routes.metrics import router as metrics_router
@@ -64,4 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_observability(app, settings, runtime)
     install_error_handlers(app)
     install_openapi_limits(app, settings)
+    if settings.SERVER_GC_TUNING:  # last: the heap frozen is the one start-up built
+        collector = ServingCollector()
+        app.router.add_event_handler("startup", collector.start)
+        app.router.add_event_handler("shutdown", collector.stop)
     return app

@@ -23,6 +23,9 @@ from app.core.config import Settings
 # (inherited by servers the suites spawn). tests/security passes AUTH_MODE="api-keys"
 # explicitly (see its `secured_app` fixtures) and checks the real default without it.
 os.environ.setdefault("AUTH_MODE", "local-dev")
+# Each app a test starts would run a full collection to freeze its heap: seconds over the
+# suite. tests/core/test_gc_tuning.py tests the tuning itself.
+os.environ.setdefault("SERVER_GC_TUNING", "false")
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

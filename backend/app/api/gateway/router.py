@@ -25,7 +25,7 @@ from app.ai.gateway.calls import ChatRequest, Gateway, PreparedCall
 from app.ai.gateway.failures import Failure, from_provider_error
 from app.ai.gateway.openai_wire import InvalidRequest
 from app.ai.gateway.routes import UnknownModelError
-from app.ai.gateway.streaming import StreamEncoder, open_stream
+from app.ai.gateway.streaming import StreamEncoder, coalesced, open_stream
 from app.ai.providers.errors import HybridProviderError
 from app.api.gateway.keys import GatewayRefusal, KeyGate, VirtualKey
 from app.core.request_context import get_request_id
@@ -208,7 +208,7 @@ async def _stream(
 
     async def body() -> AsyncIterator[bytes]:
         try:
-            async for part in opened.body:
+            async for part in coalesced(opened.body):
                 yield part
         finally:
             release()

@@ -34,8 +34,11 @@ class CostSettings(BaseModel):
         default=False,
         description="Serve feature calls whose model input (after stage one) and models repeat from a cache.",
     )
+    # 6 h: the key is the model's exact input (after stage one), so a data write that
+    # changes what the model would see is a miss whatever the age; the TTL only bounds how
+    # long a model may drift behind an unchanged name (docs/COSTS.md).
     AI_RESPONSE_CACHE_TTL_SECONDS: float = Field(
-        default=3600.0, gt=0, description="Seconds a cached answer may be served."
+        default=21_600.0, gt=0, description="Seconds a cached answer may be served."
     )
     AI_RESPONSE_CACHE_MAX_ENTRIES: int = Field(
         default=10_000, ge=1, description="Most cached answers kept (oldest evicted first)."
