@@ -13,13 +13,13 @@ from app.ai.cache import build_response_cache
 from app.ai.providers import build_runtime
 from app.api.errors import install_error_handlers
 from app.api.gateway import GATEWAY_PREFIX, install_gateway
-from app.core.gc_tuning import ServingCollector
 from app.api.openapi import install_openapi_limits
 from app.api.routes.health import router as health_router
 from app.api.routes.metrics import router as metrics_router
 from app.api.routes.status_page import router as status_page_router
 from app.api.v1.router import api_router
 from app.core.config import Settings, get_settings
+from app.core.gc_tuning import ServingCollector
 from app.core.logging import configure_logging
 from app.observability.setup import install_observability
 from app.security import require_admin

@@ -6,8 +6,8 @@ import gc
 
 from fastapi.testclient import TestClient
 
-from app.core.gc_tuning import SERVING_GEN0_THRESHOLD, ServingCollector
 from app.core.config import Settings, load_settings
+from app.core.gc_tuning import SERVING_GEN0_THRESHOLD, ServingCollector
 from app.main import create_app
 
 

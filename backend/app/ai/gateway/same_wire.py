@@ -73,6 +73,13 @@ class SameWire:
             self._clients.popitem(last=False)
         return client
 
+    async def aclose(self) -> None:
+        """Close the clients of the running loop (app shutdown); others end with their loop."""
+        loop = id(asyncio.get_running_loop())
+        for key in [k for k in self._clients if k[1] == loop]:
+            _, client = self._clients.pop(key)
+            await client.close()
+
     @staticmethod
     def body_for(model: ChatOpenAI, body: Mapping[str, Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """The caller's body for this attempt: the served model and Tandem's limits in."""

@@ -18,8 +18,9 @@ def install_gateway(app: FastAPI, settings: Settings) -> None:
     """Mount `/v1` and build the app's gateway now, so a bad `AI_ROUTES` stops start-up."""
     limiter = getattr(app.state, "client_limiter", None) or ClientLimiter.from_settings(settings)
     app.state.client_limiter = limiter
-    app.state.gateway = Gateway(settings, app.state.ai_runtime)
+    app.state.gateway = gateway = Gateway(settings, app.state.ai_runtime)
     app.state.gateway_keys = KeyGate(settings, limiter)
+    app.router.add_event_handler("shutdown", gateway.same_wire.aclose)
     app.include_router(router)
 
 
