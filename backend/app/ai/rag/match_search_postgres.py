@@ -1,12 +1,19 @@
-"""PostgreSQL implementation of `MatchSearch`: weighted `tsvector` + GIN, btree filters.
+"""PostgreSQL implementation of `MatchSearch`: skill postings, weighted `tsvector` + GIN.
 
-`search_vector` is a generated column (skills weight A, name B, body C) with a GIN
-index (migration 0006_search). A lane matches the subject's skills as phrases (or any
-of its words), filters on indexed columns, reads at most `SCAN_CAP` matches newest
-first, and orders them by rarity-weighted skill hits (discounted by the row's number of
-skills when the request says so: `SearchRequest.length_norm`) plus `ts_rank` --
-`ts_rank` alone has no idea that "kafka" says more than "python". User text only ever travels as
-bound parameters to `phraseto_tsquery` / `plainto_tsquery`, which cannot fail on it.
+Skills lanes and the text-less lane whose filters map to posting keys (every lane of
+recommendations and matching) read the narrow skill postings of migration
+0010_search_postings (`match_search_pg_postings`): a bounded Merge Append of btree range
+scans, newest first, ranked by rarity-weighted hits of listed skills (discounted by
+the row's number of skills when the request says so: `SearchRequest.length_norm`); only
+the rows a lane keeps are read, for their `ts_rank` -- the lane's score, as before.
+
+The loose lane and lanes the postings cannot express (no level, "anywhere", a remote
+flag) match `search_vector` (generated: skills weight A, name B, body C; GIN index,
+migration 0006_search) with btree-indexed filters, read at most `SCAN_CAP` matches
+newest first, and order them by skill hits plus `ts_rank` -- `ts_rank` alone has no idea
+that "kafka" says more than "python". User text only ever travels as bound parameters
+(to `phraseto_tsquery` / `plainto_tsquery`, which cannot fail on it, or compared as a
+posting's skill).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from app.ai.rag.match_search import (
     length_discount,
     merge_lanes,
 )
+from app.ai.rag.match_search_pg_postings import posting_lane, posting_select
 
 #: ts_rank weights for D, C, B, A: body 0.2, name 0.4, skills 1.0.
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
@@ -72,8 +80,15 @@ class PostgresMatchSearch:
         rank = f"({' + '.join(hits) or '0'})"
         if hits:
             rank += length_discount(request, table, params, f"jsonb_array_length(t.{SKILLS[table]})", AVERAGE)
+        relevance = f"ts_rank('{RANK_WEIGHTS}', t.search_vector, {loose})"
         selects: list[str] = []
         for number, lane in enumerate(request.lanes):
+            keys = posting_lane(table, lane) if lane.skills_only or not lane.text else None
+            if keys is not None:
+                select = posting_select(table, number, lane, keys, request, params, relevance)
+                if select is not None:
+                    selects.append(select)
+                continue
             if not lane.text:
                 filters = _lane_filters(table, lane, params, number) or ["true"]
                 params[f"k{number}"] = lane.keep
