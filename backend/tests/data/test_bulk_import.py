@@ -53,6 +53,8 @@ def test_jsonl_import_reports_rejected_lines_and_keeps_the_rest(
         )).tuples().all())
         postings = session.execute(sa.text("SELECT count(*) FROM job_skill_postings")).scalar_one()
         assert analyzed == {"jobs": 7, "job_skill_postings": postings}
+        visible = "SELECT relallvisible FROM pg_class WHERE oid = 'job_skill_postings'::regclass"
+        assert session.execute(sa.text(visible)).scalar_one() > 0, "vacuumed: index-only scans"
 
 
 def test_json_array_import_streams_elements(session: Session, tmp_path: Path) -> None:
