@@ -31,17 +31,12 @@ from app.ai.rag.match_search import (
     length_discount,
     merge_lanes,
 )
-from app.ai.rag.match_search_pg_postings import posting_lane, posting_select
+from app.ai.rag.match_search_pg_postings import AVERAGE, posting_lane, posting_select
 
 #: ts_rank weights for D, C, B, A: body 0.2, name 0.4, skills 1.0.
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 LOCATION_KEY = "lower(btrim(split_part(coalesce(t.location, ''), ',', 1)))"
 SKILLS = {"jobs": "required_skills", "candidates": "skills"}
-#: Average number of skills a row lists, from the statistics the triggers keep.
-AVERAGE = (
-    "(greatest(1.0, (SELECT sum(df) FROM skill_stats WHERE kind = :kind AND skill <> ''))::float8 / "
-    "greatest(1, (SELECT df FROM skill_stats WHERE kind = :kind AND skill = '')))"
-)
 LISTED_PLACE = (
     "EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.desired_locations) AS l(place) "
     "WHERE lower(btrim(split_part(l.place, ',', 1))) = {param})"
