@@ -210,12 +210,13 @@ def candidate_request(job: JobLike, weights: dict[str, float]) -> SearchRequest:
 
 def lane_filters(
     table: str, lane: Lane, params: dict[str, Any], suffix: str, location_key: str,
-    listed_place: str = "",
+    listed_place: str = "", member: str = "{value} IN {param}",
 ) -> list[str]:
     """SQL conditions on `t` (the base table) for `lane`, binding their values into
     `params` under names ending in `suffix`; `location_key` is the backend's spelling of
     the indexed location-key expression, `listed_place` of "the candidate lists the place
-    named by bind parameter {param}". Portable SQL otherwise (TRUE/FALSE: SQLite 3.23+).
+    named by bind parameter {param}", `member` of "value is in the list bound as {param}"
+    (default: an expanding `IN`). Portable SQL otherwise (TRUE/FALSE: SQLite 3.23+).
     PostgreSQL's `@@` lanes use it (its posting lanes key the postings by the same values:
     `match_search_pg_postings.posting_lane`); SQLite's put the same filters in the FTS5
     query instead (`match_search_sqlite.facet_query`), so a lane never reads a row to
@@ -224,12 +225,13 @@ def lane_filters(
     seniority = "t.seniority" if table == "jobs" else "t.desired_seniority"
     if lane.levels is not None:
         params["levels" + suffix] = list(lane.levels) or [""]
-        clause = f"{seniority} IN :levels{suffix}"
+        clause = member.format(value=seniority, param=f":levels{suffix}")
         where.append(f"({clause} OR {seniority} IS NULL)" if lane.or_unset else clause)
     if lane.places is not None:
         if lane.places:
             params["places" + suffix] = list(lane.places)
-            where.append(f"(t.remote = true OR {location_key} IN :places{suffix})")
+            listed = member.format(value=location_key, param=f":places{suffix}")
+            where.append(f"(t.remote = true OR {listed})")
         else:
             where.append("t.remote = true")
     if lane.remote is not None:
