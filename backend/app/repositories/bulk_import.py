@@ -106,6 +106,26 @@ class BatchWriter:
             self.session.execute(sa.insert(self.table), rows)
         bump_versions(self.session, {self.kind})
 
+    def analyze(self) -> None:
+        """PostgreSQL, once the import is done: fresh planner statistics for the table
+        and what its triggers filled, and the postings' visibility map set.
+
+        Why: autovacuum gets to a freshly imported table only after a while; until then
+        the planner sees it as nearly empty and picks plans that read every row
+        (measured at 100,000 jobs: a stage-one lane 75 ms instead of 30 ms), and an
+        index-only scan of the skill postings still visits the heap for every entry
+        (at 1,000,000 jobs: 16 ms instead of 10 ms for a recommendation's lanes).
+        `VACUUM` cannot run in a transaction, hence its own autocommit connection.
+        """
+        bind = self.session.get_bind()
+        if bind.dialect.name != "postgresql":
+            return
+        postings = {"jobs": "job_skill_postings", "candidates": "candidate_skill_postings"}[self.kind]
+        engine = bind.engine if isinstance(bind, sa.engine.Connection) else bind
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text(f"VACUUM (ANALYZE) {postings}"))
+            connection.execute(sa.text(f"ANALYZE {self.table.name}, skill_stats"))
+
     def _copy(self, rows: list[dict[str, Any]]) -> None:
         raw = self.session.connection().connection.driver_connection
         columns = ", ".join(self.columns)
@@ -164,6 +184,7 @@ def import_file(
                     flush()
         flush()
         session.commit()
+        writer.analyze()
     except StrictStop as stop:
         session.rollback()
         summary.imported = 0

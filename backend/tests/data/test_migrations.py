@@ -30,7 +30,10 @@ EXPECTED_TABLES = {
     "skill_stats",
 }
 #: Search objects the migrations create by hand (no model declares them).
-UNMANAGED_TABLE_PREFIXES = ("document_chunks_fts", "jobs_fts", "candidates_fts")
+UNMANAGED_TABLE_PREFIXES = (
+    "document_chunks_fts", "jobs_fts", "candidates_fts", "job_skill_postings", "candidate_skill_postings",
+)
+POSTINGS = {"job_skill_postings", "candidate_skill_postings"}
 UNMANAGED_INDEXES = {
     "ix_document_chunks_search_vector",
     "ix_jobs_search_vector",
@@ -62,6 +65,7 @@ def test_upgrade_creates_every_table_and_downgrade_removes_them(empty_url: str) 
     assert current_revision(empty_url) is None
     assert not (_tables(empty_url) & EXPECTED_TABLES)
     assert not {t for t in _tables(empty_url) if t.startswith("document_chunks_fts")}
+    assert not _tables(empty_url) & POSTINGS
     upgrade(empty_url)  # and again, from scratch
     assert _tables(empty_url) >= EXPECTED_TABLES
 
@@ -76,11 +80,15 @@ def test_full_text_objects_exist_per_backend(empty_url: str) -> None:
             )
             assert "document_chunks_fts" in names
             assert {"document_chunks_fts_ai", "document_chunks_fts_ad", "document_chunks_fts_au"} <= names
+            assert not names & POSTINGS, "0010 is a no-op on SQLite"
         else:
             columns = {c["name"] for c in sa.inspect(connection).get_columns("document_chunks")}
             indexes = {i["name"] for i in sa.inspect(connection).get_indexes("document_chunks")}
             assert "search_vector" in columns
             assert "ix_document_chunks_search_vector" in indexes
+            for table in POSTINGS:
+                index = {i["name"]: i for i in sa.inspect(connection).get_indexes(table)}[f"ix_{table}"]
+                assert index["column_names"] == ["skill", "level", "loc", "id"]
 
 
 def test_seeds_a_version_counter_per_table(empty_url: str) -> None:

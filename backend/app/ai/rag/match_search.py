@@ -4,7 +4,8 @@ Why in the database: an in-memory index of the whole catalogue costs memory per 
 proportional to the catalogue and a full rebuild after every write. The database
 already keeps full-text indexes (PostgreSQL weighted `tsvector` + GIN, SQLite FTS5)
 and filter indexes current inside each write's transaction (migration 0006_search;
-on SQLite the filter values are FTS5 columns since 0009_search_facets), so the next
+on SQLite the filter values are FTS5 columns since 0009_search_facets; on PostgreSQL
+skill postings keyed by skill and filter values since 0010_search_postings), so the next
 request sees every write, and what a request costs depends on how many rows match,
 not on how many exist.
 
@@ -66,8 +67,9 @@ class Lane:
     `on_site`: candidates must accept on-site work; `wants_place`: candidates must list
     this location key among their desired locations. `rank`: order the matches by
     rarity-weighted skill hits ("skills") or by the engine's word relevance ("words":
-    a free-text query with no skills to weigh). PostgreSQL orders both by hits plus
-    `ts_rank` (no document-frequency walk there: `ts_rank` has no IDF).
+    a free-text query with no skills to weigh). PostgreSQL's posting lanes rank by hits
+    and score by `ts_rank`; its `@@` lanes order both by hits plus `ts_rank` (no
+    document-frequency walk there: `ts_rank` has no IDF).
     """
 
     name: str
@@ -208,24 +210,28 @@ def candidate_request(job: JobLike, weights: dict[str, float]) -> SearchRequest:
 
 def lane_filters(
     table: str, lane: Lane, params: dict[str, Any], suffix: str, location_key: str,
-    listed_place: str = "",
+    listed_place: str = "", member: str = "{value} IN {param}",
 ) -> list[str]:
     """SQL conditions on `t` (the base table) for `lane`, binding their values into
     `params` under names ending in `suffix`; `location_key` is the backend's spelling of
     the indexed location-key expression, `listed_place` of "the candidate lists the place
-    named by bind parameter {param}". Portable SQL otherwise (TRUE/FALSE: SQLite 3.23+).
-    PostgreSQL's lanes use it; SQLite's put the same filters in the FTS5 query instead
-    (`match_search_sqlite.facet_query`), so a lane never reads a row to check them."""
+    named by bind parameter {param}", `member` of "value is in the list bound as {param}"
+    (default: an expanding `IN`). Portable SQL otherwise (TRUE/FALSE: SQLite 3.23+).
+    PostgreSQL's `@@` lanes use it (its posting lanes key the postings by the same values:
+    `match_search_pg_postings.posting_lane`); SQLite's put the same filters in the FTS5
+    query instead (`match_search_sqlite.facet_query`), so a lane never reads a row to
+    check them."""
     where: list[str] = []
     seniority = "t.seniority" if table == "jobs" else "t.desired_seniority"
     if lane.levels is not None:
         params["levels" + suffix] = list(lane.levels) or [""]
-        clause = f"{seniority} IN :levels{suffix}"
+        clause = member.format(value=seniority, param=f":levels{suffix}")
         where.append(f"({clause} OR {seniority} IS NULL)" if lane.or_unset else clause)
     if lane.places is not None:
         if lane.places:
             params["places" + suffix] = list(lane.places)
-            where.append(f"(t.remote = true OR {location_key} IN :places{suffix})")
+            listed = member.format(value=location_key, param=f":places{suffix}")
+            where.append(f"(t.remote = true OR {listed})")
         else:
             where.append("t.remote = true")
     if lane.remote is not None:

@@ -1,19 +1,26 @@
-"""PostgreSQL implementation of `MatchSearch`: weighted `tsvector` + GIN, btree filters.
+"""PostgreSQL implementation of `MatchSearch`: skill postings, weighted `tsvector` + GIN.
 
-`search_vector` is a generated column (skills weight A, name B, body C) with a GIN
-index (migration 0006_search). A lane matches the subject's skills as phrases (or any
-of its words), filters on indexed columns, reads at most `SCAN_CAP` matches newest
-first, and orders them by rarity-weighted skill hits (discounted by the row's number of
-skills when the request says so: `SearchRequest.length_norm`) plus `ts_rank` --
-`ts_rank` alone has no idea that "kafka" says more than "python". User text only ever travels as
-bound parameters to `phraseto_tsquery` / `plainto_tsquery`, which cannot fail on it.
+Skills lanes and the text-less lane whose filters map to posting keys (every lane of
+recommendations and matching) read the narrow skill postings of migration
+0010_search_postings (`match_search_pg_postings`): a bounded Merge Append of btree range
+scans, newest first, ranked by rarity-weighted hits of listed skills (discounted by
+the row's number of skills when the request says so: `SearchRequest.length_norm`); only
+the rows a lane keeps are read, for their `ts_rank` -- the lane's score, as before.
+
+The loose lane and lanes the postings cannot express (no level, "anywhere", a remote
+flag) match `search_vector` (generated: skills weight A, name B, body C; GIN index,
+migration 0006_search) with btree-indexed filters, read at most `SCAN_CAP` matches
+newest first, and order them by skill hits plus `ts_rank` -- `ts_rank` alone has no idea
+that "kafka" says more than "python". User text only ever travels as bound parameters
+(to `phraseto_tsquery` / `plainto_tsquery`, which cannot fail on it, or compared as a
+posting's skill).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.ai.rag.match_search import (
@@ -24,16 +31,16 @@ from app.ai.rag.match_search import (
     length_discount,
     merge_lanes,
 )
+from app.ai.rag.match_search_pg_postings import AVERAGE, posting_lane, posting_select
 
+#: A `:name` bind parameter of the statements built here (not a `::type` cast).
+_BIND = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+#: List membership with the list bound as one array (no expanding parameters).
+MEMBER = "{value} = ANY({param})"
 #: ts_rank weights for D, C, B, A: body 0.2, name 0.4, skills 1.0.
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 LOCATION_KEY = "lower(btrim(split_part(coalesce(t.location, ''), ',', 1)))"
 SKILLS = {"jobs": "required_skills", "candidates": "skills"}
-#: Average number of skills a row lists, from the statistics the triggers keep.
-AVERAGE = (
-    "(greatest(1.0, (SELECT sum(df) FROM skill_stats WHERE kind = :kind AND skill <> ''))::float8 / "
-    "greatest(1, (SELECT df FROM skill_stats WHERE kind = :kind AND skill = '')))"
-)
 LISTED_PLACE = (
     "EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.desired_locations) AS l(place) "
     "WHERE lower(btrim(split_part(l.place, ',', 1))) = {param})"
@@ -42,7 +49,7 @@ LISTED_PLACE = (
 
 
 def _lane_filters(table: str, lane: Lane, params: dict[str, Any], number: int) -> list[str]:
-    return lane_filters(table, lane, params, f"_{number}", LOCATION_KEY, LISTED_PLACE)
+    return lane_filters(table, lane, params, f"_{number}", LOCATION_KEY, LISTED_PLACE, MEMBER)
 
 
 class PostgresMatchSearch:
@@ -72,8 +79,15 @@ class PostgresMatchSearch:
         rank = f"({' + '.join(hits) or '0'})"
         if hits:
             rank += length_discount(request, table, params, f"jsonb_array_length(t.{SKILLS[table]})", AVERAGE)
+        relevance = f"ts_rank('{RANK_WEIGHTS}', t.search_vector, {loose})"
         selects: list[str] = []
         for number, lane in enumerate(request.lanes):
+            keys = posting_lane(table, lane) if lane.skills_only or not lane.text else None
+            if keys is not None:
+                select = posting_select(table, number, lane, keys, request, params, relevance)
+                if select is not None:
+                    selects.append(select)
+                continue
             if not lane.text:
                 filters = _lane_filters(table, lane, params, number) or ["true"]
                 params[f"k{number}"] = lane.keep
@@ -97,7 +111,9 @@ class PostgresMatchSearch:
             )
         if not selects:
             return {}
-        statement = sa.text(" UNION ALL ".join(selects))
-        expanding = [name for name in params if name.startswith(("levels", "places"))]
-        statement = statement.bindparams(*(sa.bindparam(n, expanding=True) for n in expanding))
-        return merge_lanes(self.session.execute(statement, params).tuples().all())
+        # Straight to the driver: a statement of ~40 subqueries and ~100 parameters, new in
+        # shape for most subjects, cost SQLAlchemy's `text()` compilation more than its
+        # execution's share of the request (measured at 1M: docs/BENCHMARKS.md).
+        statement = _BIND.sub(r"%(\1)s", " UNION ALL ".join(selects))
+        rows = self.session.connection().exec_driver_sql(statement, params).tuples().all()
+        return merge_lanes(rows)
