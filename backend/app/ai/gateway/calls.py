@@ -135,13 +135,13 @@ class PreparedCall:
     # (`same_wire.py`), the translated way (the member's LangChain model) otherwise.
     async def _send(self, member: Member, kwargs: dict[str, Any]) -> ChatResult:
         body = self.request.wire_body
-        if body is not None and self.same_wire.serves(member, body):
+        if body is not None and self.same_wire.serves(member):
             return await self.same_wire.agenerate(member, body, kwargs)
         return await member.async_model()._agenerate(self.request.messages, stop=self._stop, **kwargs)
 
     def _open(self, member: Member, kwargs: dict[str, Any]) -> AsyncIterator[ChatGenerationChunk]:
         body = self.request.wire_body
-        if body is not None and self.same_wire.serves(member, body):
+        if body is not None and self.same_wire.serves(member):
             return self.same_wire.astream(member, body, kwargs)
         return member.async_model()._astream(self.request.messages, stop=self._stop, **kwargs)
 

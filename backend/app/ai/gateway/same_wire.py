@@ -45,8 +45,8 @@ class SameWire:
         self._clients: OrderedDict[tuple[int, int], tuple[ChatOpenAI, AsyncOpenAI]] = OrderedDict()
 
     @staticmethod
-    def serves(member: Member, body: Mapping[str, Any]) -> bool:
-        """True when `member` takes `body` (an OpenAI-wire request) as it is."""
+    def serves(member: Member) -> bool:
+        """True when `member` takes an OpenAI-wire request body as it is."""
         model = member.model
         return (
             type(model) is ChatOpenAI
