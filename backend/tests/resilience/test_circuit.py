@@ -188,6 +188,21 @@ def test_store_half_open_probe_slot_expires_when_the_probe_never_reports(store: 
     assert store.record("p", Outcome(ok=True), policy) == "closed"
 
 
+
+def test_store_a_released_probe_slot_is_granted_again_at_once(store: StateStore) -> None:
+    """Released = the probe ended without a verdict; refused admissions never hold a slot,
+    so one release frees the circuit however many callers were turned away meanwhile."""
+    policy = CircuitPolicy(min_failures=1, half_open_probes=1, probe_ttl_seconds=60)
+    store.record("p", Outcome(ok=False, trip_now=True, cooldown=0.05, reason="x"), policy)
+    time.sleep(0.08)
+    assert store.admit("p", policy).state == "probe"
+    assert [store.admit("p", policy).state for _ in range(3)] == ["half_open_busy"] * 3
+    store.release_probe("p")
+    assert store.admit("p", policy).state == "probe"
+    store.release_probe("p")
+    store.release_probe("p")  # more releases than grants never make room for two probes
+    assert [store.admit("p", policy).state for _ in range(2)] == ["probe", "half_open_busy"]
+
 async def test_redis_unreachable_falls_back_with_one_warning(
     resilience_settings: Callable[..., Settings],
     emulators: dict[str, RunningEmulator],

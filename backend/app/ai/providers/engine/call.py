@@ -8,14 +8,14 @@ reads only the frozen `CallPolicy` and the members, never the chat model.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import BaseMessage
 
 from app.ai.providers.adapters.base import Member
 from app.ai.providers.engine.attempt import AttemptScope
+from app.ai.providers.engine.call_log import report_call
 from app.ai.providers.engine.planner import AttemptPlanner
 from app.ai.providers.engine.policy import CallPolicy
 from app.ai.providers.engine.stream_guard import StreamGuard
@@ -34,9 +34,7 @@ from app.ai.providers.policies.endings import is_truncated
 from app.ai.providers.policies.health import tolerates_blip
 from app.ai.providers.policies.pricing import token_counts
 from app.ai.providers.policies.routing import CallContext
-from app.ai.providers.records import Attempt, CallRecord
-
-logger = logging.getLogger("app.ai.providers")
+from app.ai.providers.records import Attempt
 
 #: Keys a provider binding may carry that are for tracing, not for the provider's API.
 _TRACING_ONLY = ("ls_structured_output_format",)
@@ -68,6 +66,8 @@ class CallState:
         self.attempts: list[Attempt] = []
         self.errors: list[BaseException] = []
         self.skipped: list[dict[str, str]] = []
+        #: Providers whose half-open probe slot this call holds until an attempt reports.
+        self._probes: dict[str, Callable[[str], None]] = {}
         context = CallContext(messages, self.metadata, members)
         ordered = policy.strategy.order(members, context)
         if self.model_override is not None:
@@ -105,7 +105,14 @@ class CallState:
 
     def _admit(self, member: Member) -> str | None:
         """The circuit's decision, asked only when the plan reaches `member`."""
-        reason = self.policy.health.skip_reason(member.name)
+        health = self.policy.health
+        admission = getattr(health, "admission", None)
+        if admission is None:
+            reason = health.skip_reason(member.name)
+        else:
+            reason, probe = admission(member.name)
+            if probe:
+                self._probes[member.name] = health.release_probe  # type: ignore[attr-defined]
         if reason is not None:
             self.skipped.append({"provider": member.name, "reason": reason + _LAST_RESORT})
         return reason
@@ -187,8 +194,12 @@ class CallState:
             member.name, self.model_for(member), outcome, round(scope.elapsed_ms(), 3), **fields
         )
         self.attempts.append(attempt)
-        if outcome not in (ErrorClass.CANCELLED.value, PREFILL_REFUSED):  # says nothing of health
+        verdict = outcome not in (ErrorClass.CANCELLED.value, PREFILL_REFUSED)
+        if verdict:  # a cancelled or refused-prefill attempt says nothing of health
             self.policy.health.record(attempt)
+        release = self._probes.pop(member.name, None)
+        if release is not None and not verdict:  # the circuit's half-open probe, unanswered
+            release(member.name)
         return attempt
 
     def abandoned(self, scope: AttemptScope, reason: str) -> None:
@@ -342,45 +353,7 @@ class CallState:
         streamed: bool = False,
         ttft_ms: float | None = None,
     ) -> None:
-        served = meta or {}
-        observers = self.policy.observers
-        if observers:
-            observers.on_call(
-                CallRecord(
-                    outcome=outcome,
-                    provider=served.get("provider"),
-                    model=served.get("model"),
-                    failover=bool(served.get("failover", False)),
-                    failover_reason=served.get("failover_reason"),
-                    strategy=self.policy.strategy.name,
-                    latency_ms=round(self.deadline.elapsed_ms(), 3),
-                    attempts=tuple(self.attempts),
-                    skipped=tuple(self.skipped),
-                    usage=usage,
-                    metadata=self.metadata,
-                    streamed=streamed,
-                    ttft_ms=ttft_ms,
-                    arm=self.arm,
-                    cost_usd=served.get("cost_usd"),
-                ),
-            )
-        if not logger.isEnabledFor(logging.INFO):
-            return
-        logger.info(
-            "ai call %s",
-            outcome,
-            extra={
-                "event": "ai_call",
-                "outcome": outcome,
-                "provider": served.get("provider"),
-                "model": served.get("model"),
-                "failover": served.get("failover", False),
-                "attempts": [a.as_dict() for a in self.attempts],
-                "skipped": self.skipped,
-                "latency_ms": round(self.deadline.elapsed_ms(), 3),
-                **{k: v for k, v in self.metadata.items() if k in ("feature", "request_id")},
-            },
-        )
+        report_call(self, outcome, meta or {}, usage=usage, streamed=streamed, ttft_ms=ttft_ms)
 
 
 def _model_override(kwargs: dict[str, Any], members: Sequence[Member]) -> str | None:

@@ -17,6 +17,9 @@ go through; one success closes it, one failure opens it again.
   about the provider's health and are not counted.
 * State lives in a `StateStore` (`state_store.py`): in-process, or in Redis (`redis_store.py`) so that
   every worker and replica shares it.
+* A probe that ends without a verdict -- cancelled because its hedge lost or its caller
+  left -- gives its slot back at once (`release_probe`); the probe TTL is only the
+  safety net for a worker that died mid-probe.
 * When every circuit is open, `CallState` still tries the provider due to recover
   first (`recovers_at`) rather than failing blind.
 """
@@ -26,13 +29,14 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.ai.providers.policies.health import HealthStats
 from app.ai.providers.policies.state_store import (
     CLOSED,
     HALF_OPEN_BUSY,
     OPEN,
+    PROBE,
     CircuitPolicy,
     Outcome,
     StateStore,
@@ -45,6 +49,14 @@ _COUNTED = ("transient", "provider_fatal")
 #: Redis round-trip per provider per call; another worker's trip reaches this one at
 #: most this late (this worker's own failures invalidate it at once).
 CLOSED_CACHE_SECONDS = 0.1
+
+
+class Admitted(NamedTuple):
+    """A circuit's answer for one call: why to skip the provider (None: call it), and
+    whether the call holds the circuit's half-open probe slot."""
+
+    reason: str | None
+    probe: bool = False
 
 
 class CircuitBreaker:
@@ -94,8 +106,13 @@ class CircuitBreaker:
 
     def skip_reason(self, provider: str) -> str | None:
         """None when the provider may be called (closed, or a half-open probe slot)."""
+        return self.admission(provider).reason
+
+    def admission(self, provider: str) -> Admitted:
+        """`skip_reason`, and whether the call was granted a half-open probe slot: a call
+        that then ends without a verdict on it must give it back (`release_probe`)."""
         if time.monotonic() < self._closed_until.get(provider, 0.0):
-            return None
+            return Admitted(None, probe=False)
         admission = self.store.admit(provider, self.policy)
         with self._lock:
             self._known.add(provider)
@@ -107,10 +124,16 @@ class CircuitBreaker:
                 self._recovers_at[provider] = admission.open_until
         if admission.state == OPEN:
             wait = max(0.0, (admission.open_until or 0.0) - time.time())
-            return f"circuit open ({admission.reason or 'failures'}; half-open in {wait:.1f}s)"
+            return Admitted(f"circuit open ({admission.reason or 'failures'}; half-open in {wait:.1f}s)")
         if admission.state == HALF_OPEN_BUSY:
-            return f"circuit half-open ({admission.reason or 'failures'}; probe in flight)"
-        return None
+            return Admitted(f"circuit half-open ({admission.reason or 'failures'}; probe in flight)")
+        return Admitted(None, probe=admission.state == PROBE)
+
+    def release_probe(self, provider: str) -> None:
+        """The probe granted by `admission` ended without a verdict (a hedge it lost, a
+        caller that went away): the slot is free for the next call at once, not after
+        the probe TTL -- otherwise a recovered provider sits unused for that long."""
+        self.store.release_probe(provider)
 
     def circuit_state(self, provider: str) -> str:
         """closed / open / half_open, without taking a probe slot."""

@@ -5,7 +5,8 @@ The Redis store uses Redis's own primitives rather than a protocol of our own:
   it, the circuit is half-open -- no timer, no clean-up job;
 * a *tripped* marker: not recovered yet; a *cooldown* key: the re-open schedule
   (`state_store.next_cooldown`);
-* half-open probes are counted with `INCR` on an expiring key;
+* granted half-open probes are counted with `INCR` on an expiring key (`DECR` gives back
+  the slot of a probe that ended without a verdict);
 * the sliding window is a hash of per-bucket counters, summed and pruned in Lua.
 Each decision is one Lua script (one round-trip): `admit` before a call, `record`
 after an attempt. Time comes from Redis (`TIME`), so replicas with skewed clocks agree.
@@ -46,11 +47,19 @@ _ADMIT = """
 local v = redis.call('GET', KEYS[1])
 if v then return {'open', v} end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {'closed', ''} end
+local reason = redis.call('GET', KEYS[2]) or ''
+if tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[1]) then
+  return {'half_open_busy', reason}
+end
 local n = redis.call('INCR', KEYS[3])
 if n == 1 then redis.call('PEXPIRE', KEYS[3], ARGV[2]) end
-local reason = redis.call('GET', KEYS[2]) or ''
-if n <= tonumber(ARGV[1]) then return {'probe', reason} end
-return {'half_open_busy', reason}
+return {'probe', reason}
+"""
+
+# KEYS: probes. A probe slot given back (its call ended without a verdict); never below 0.
+_RELEASE = """
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
 """
 
 # KEYS: open, tripped, probes, window, cooldown ("schedule ms|run opened ms", see next_cooldown).
@@ -129,6 +138,7 @@ class RedisStore:
         self._prefix = prefix
         self._admit = self._client.register_script(_ADMIT)
         self._record = self._client.register_script(_RECORD)
+        self._release = self._client.register_script(_RELEASE)
 
     def _keys(self, provider: str) -> list[str]:
         base = f"{self._prefix}:circuit:{provider}"
@@ -155,6 +165,9 @@ class RedisStore:
             int(outcome.escalate), max(1, int(outcome.max_cooldown * 1000)),
         ]
         return str(self._record(keys=self._keys(provider), args=args))
+
+    def release_probe(self, provider: str) -> None:
+        self._release(keys=self._keys(provider)[2:3])
 
     def view(self, provider: str, policy: CircuitPolicy) -> CircuitView:
         open_key, tripped_key, _, window_key, _ = self._keys(provider)
@@ -224,6 +237,9 @@ class FallbackStore:
     def record(self, provider: str, outcome: Outcome, policy: CircuitPolicy) -> str:
         result: str = self._use("record", provider, outcome, policy)
         return result
+
+    def release_probe(self, provider: str) -> None:
+        self._use("release_probe", provider)
 
     def view(self, provider: str, policy: CircuitPolicy) -> CircuitView:
         result: CircuitView = self._use("view", provider, policy)

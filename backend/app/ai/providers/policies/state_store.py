@@ -79,6 +79,9 @@ class StateStore(Protocol):
 
     def record(self, provider: str, outcome: Outcome, policy: CircuitPolicy) -> str: ...
 
+    def release_probe(self, provider: str) -> None:
+        """Give back one half-open probe slot whose call ended without a verdict."""
+
     def view(self, provider: str, policy: CircuitPolicy) -> CircuitView: ...
 
     def reset(self, provider: str) -> None: ...
@@ -118,12 +121,18 @@ class MemoryStore:
                 return Admission(OPEN, circuit.open_until, circuit.reason)
             if now >= circuit.probes_expire:
                 circuit.probes = 0
+            if circuit.probes >= policy.half_open_probes:  # only granted slots count
+                return Admission(HALF_OPEN_BUSY, now, circuit.reason)
             circuit.probes += 1
             if circuit.probes == 1:
                 circuit.probes_expire = now + policy.probe_ttl_seconds
-            if circuit.probes <= policy.half_open_probes:
-                return Admission(PROBE, None, circuit.reason)
-            return Admission(HALF_OPEN_BUSY, now, circuit.reason)
+            return Admission(PROBE, None, circuit.reason)
+
+    def release_probe(self, provider: str) -> None:
+        with self._lock:
+            circuit = self._circuits.get(provider)
+            if circuit is not None and circuit.tripped and circuit.probes > 0:
+                circuit.probes -= 1
 
     def record(self, provider: str, outcome: Outcome, policy: CircuitPolicy) -> str:
         now = time.time()
