@@ -10,9 +10,14 @@ from sqlmodel import Session
 from app.ai.chains.assistant_tools import SearchJobsArgs, search_jobs
 from app.ai.chains.shortlist import WEIGHTS, CandidateIndex, JobIndex, shortlist_candidates, shortlist_jobs
 from app.ai.chains.stage_one import candidates_for_job, jobs_for_candidate
-from app.ai.rag.match_search import job_request, match_search_for, skill_frequencies
+from app.ai.rag.match_search import (
+    candidate_request,
+    job_request,
+    match_search_for,
+    skill_frequencies,
+)
 from app.demo import generate_candidates, generate_jobs
-from app.models import CandidateRead, JobRead
+from app.models import Candidate, CandidateRead, Job, JobRead
 from app.repositories import CandidateRepository, JobRepository
 from tests.data import factories
 
@@ -89,6 +94,29 @@ def test_the_candidate_set_is_bounded(session: Session) -> None:
     found = match_search_for(session).jobs(request)
     assert 0 < len(found) <= sum(lane.keep for lane in request.lanes) < 450
     assert all(0.0 <= value <= 1.0 for value in found.values())
+
+
+def test_the_pool_is_the_lanes_union_read_in_one_statement(session: Session) -> None:
+    """`pool` returns what `jobs`/`candidates` find -- the same ids, the same merged
+    relevance -- with the rows' columns decoded (lists, booleans), newest first."""
+    JobRepository(session).create_many(generate_jobs(120, seed=4))
+    CandidateRepository(session).create_many(generate_candidates(60, seed=4))
+    search = match_search_for(session)
+    person = _read(CandidateRepository(session).require(7))
+    role = JobRead.model_validate(JobRepository(session).require(9))
+    jobs_table, people_table = Job.__table__, Candidate.__table__  # type: ignore[attr-defined]
+    cases = [
+        (search.jobs(job_request(person, {})), search.pool(
+            "jobs", job_request(person, {}), [jobs_table.c.id, jobs_table.c.required_skills, jobs_table.c.remote])),
+        (search.candidates(candidate_request(role, {})), search.pool(
+            "candidates", candidate_request(role, {}), [people_table.c.id, people_table.c.skills])),
+    ]
+    for found, rows in cases:
+        assert len(found) > 10
+        assert [row[1] for row in rows] == sorted(found, reverse=True)
+        assert all(abs(row[0] - found[row[1]]) < 1e-6 for row in rows)
+        assert all(isinstance(row[2], list) and row[2] for row in rows)
+    assert all(isinstance(row[3], bool) for row in cases[0][1])
 
 
 def test_query_syntax_in_user_text_is_only_words(session: Session) -> None:

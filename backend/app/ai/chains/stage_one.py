@@ -1,9 +1,9 @@
 """Stage one of recommendations and matching over the current database: retrieve, re-score.
 
 1. Rarity weights of the subject's skills: primary-key look-ups in `skill_stats`.
-2. A bounded candidate set (a few hundred ids) from the database's own indexes
-   (`app.ai.rag.match_search`).
-3. Those rows only are read and re-scored with the same features as ever (skill rarity,
+2. A bounded candidate set (a few hundred rows) from the database's own indexes
+   (`app.ai.rag.match_search`), read in the same statement.
+3. Those rows only are re-scored with the same features as ever (skill rarity,
    seniority distance, location/remote, salary fit, text relevance) by
    `app.ai.chains.shortlist`.
 
@@ -14,9 +14,9 @@ worker's memory is the same at a thousand rows as at a million.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from app.ai.chains.shortlist import ScoredCandidate, ScoredJob, rank_candidates, rank_jobs
 from app.ai.rag.match_index import CandidateColumns, JobColumns, rarity_weight
 from app.ai.rag.match_search import (
+    MatchSearch,
+    SearchRequest,
     candidate_request,
     job_request,
     match_search_for,
@@ -73,13 +75,14 @@ class _SlimCandidate:
     resume_text: str = ""
 
 
-def _slim(session: Session, table: Any, slim: Any, ids: Sequence[int]) -> list[Any]:
-    """`slim` rows for `ids`, newest first (so equal scores rank the newest first)."""
-    if not ids:
-        return []
-    names = [f.name for f in fields(slim) if f.name not in ("description", "resume_text")]
-    query = sa.select(*(table.c[name] for name in names)).where(table.c.id.in_(list(ids)))
-    return [slim(*row) for row in session.execute(query.order_by(table.c.id.desc())).tuples().all()]
+def _pool(
+    search: MatchSearch, kind: Literal["jobs", "candidates"], request: SearchRequest, table: Any, slim: Any
+) -> tuple[list[Any], dict[int, float]]:
+    """Stage one's pool as `slim` rows, newest first (so equal scores rank the newest
+    first), and each row's text relevance: retrieval and the read in one statement."""
+    columns = [table.c[f.name] for f in fields(slim) if f.name not in ("description", "resume_text")]
+    rows = search.pool(kind, request, columns)
+    return [slim(*row[1:]) for row in rows], {int(row[1]): float(row[0]) for row in rows}
 
 
 def _full(session: Session, model: Any, read: Any, ids: list[int]) -> list[Any]:
@@ -96,9 +99,8 @@ def jobs_for_candidate(session: Session, candidate: CandidateRead, n: int) -> li
     if n <= 0:
         return []
     _, weights = _weights(session, "jobs", candidate.skills)
-    found = match_search_for(session).jobs(job_request(candidate, weights))
     table: Any = Job.__table__  # type: ignore[attr-defined]
-    slim = _slim(session, table, _SlimJob, list(found))
+    slim, found = _pool(match_search_for(session), "jobs", job_request(candidate, weights), table, _SlimJob)
     missing = {s for job in slim for s in job.required_skills} - weights.keys()
     if missing:
         weights.update(_weights(session, "jobs", missing)[1])
@@ -118,9 +120,9 @@ def candidates_for_job(
     if n <= 0:
         return []
     population, weights = _weights(session, "candidates", job.required_skills)
-    found = match_search_for(session).candidates(candidate_request(job, weights))
     table: Any = Candidate.__table__  # type: ignore[attr-defined]
-    slim = _slim(session, table, _SlimCandidate, list(found))
+    request = candidate_request(job, weights)
+    slim, found = _pool(match_search_for(session), "candidates", request, table, _SlimCandidate)
     text = [found.get(person.id, 0.0) for person in slim]
     text_max = max(text, default=0.0)
     pool = CandidateColumns(slim, weights)

@@ -128,6 +128,13 @@ class MatchSearch(Protocol):
         """Candidate id -> text relevance for the union of the lanes."""
         ...
 
+    def pool(
+        self, table: Literal["jobs", "candidates"], request: SearchRequest, columns: Sequence[sa.Column[Any]]
+    ) -> list[tuple[Any, ...]]:
+        """The union of the lanes read in one go: `(relevance, *columns)` per row of
+        `table`, newest first -- what stage two re-scores (`app.ai.chains.stage_one`)."""
+        ...
+
 
 @dataclass(frozen=True)
 class SkillFrequencies:
@@ -137,13 +144,22 @@ class SkillFrequencies:
     df: dict[str, int]
 
 
+_FREQUENCIES_IN = sa.text(
+    "SELECT skill, df FROM skill_stats WHERE kind = :kind AND skill IN :skills"
+).bindparams(sa.bindparam("skills", expanding=True))
+#: Per dialect: PostgreSQL takes the list as one array parameter, so the statement's text
+#: is the same for every request (an expanding IN renders ~100 parameters anew each time:
+#: ~0.5 ms of SQLAlchemy for the pool's skills).
+_FREQUENCIES = {
+    "postgresql": sa.text("SELECT skill, df FROM skill_stats WHERE kind = :kind AND skill = ANY(:skills)"),
+}
+
+
 def skill_frequencies(session: Session, kind: str, skills: Sequence[str]) -> SkillFrequencies:
     """Row count and document frequencies of `skills` among `kind` rows: a primary-key
     look-up per skill in `skill_stats`, which triggers keep current."""
     wanted = sorted({*skills, ROW_COUNT_KEY})
-    statement = sa.text(
-        "SELECT skill, df FROM skill_stats WHERE kind = :kind AND skill IN :skills"
-    ).bindparams(sa.bindparam("skills", expanding=True))
+    statement = _FREQUENCIES.get(session.get_bind().dialect.name, _FREQUENCIES_IN)
     rows: dict[str, int] = dict(session.execute(statement, {"kind": kind, "skills": wanted}).tuples().all())
     total = int(rows.pop(ROW_COUNT_KEY, 0) or 0)
     return SkillFrequencies(total, {skill: int(df) for skill, df in rows.items() if df and df > 0})
@@ -256,6 +272,24 @@ def merge_lanes(rows: Sequence[Any]) -> dict[int, float]:
         if value >= found.get(int(row_id), -1.0):
             found[int(row_id)] = value
     return found
+
+
+def pool_statement(union: str, table: str, columns: Sequence[str]) -> str:
+    """One statement for the lanes' `(lane, id, score)` `union` and the rows it found:
+    `(relevance, *columns)` of each found row of `table`, newest first, the relevance
+    merged as `merge_lanes` merges it (score / the lane's best, best over the lanes).
+
+    Why one statement: reading the pool by id after retrieval was a second round trip
+    binding ~370 ids, most of its cost in SQLAlchemy and the driver rather than in the
+    database (docs/BENCHMARKS.md). Portable SQL (window functions: SQLite 3.25+)."""
+    wanted = ", ".join(f"t.{name}" for name in columns)
+    return (
+        f"WITH lanes(lane, id, score) AS ({union}), "
+        "scored AS (SELECT id, score, max(score) OVER (PARTITION BY lane) AS top FROM lanes), "
+        "found AS (SELECT id, max(CASE WHEN top > 0 THEN score / top ELSE 0.0 END) AS rel "
+        "FROM scored GROUP BY id) "
+        f"SELECT found.rel, {wanted} FROM found JOIN {table} AS t ON t.id = found.id ORDER BY t.id DESC"
+    )
 
 
 def skill_words(skill: str) -> list[str]:

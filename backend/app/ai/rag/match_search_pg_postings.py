@@ -4,10 +4,10 @@ Why a separate path: a lane as `search_vector @@ ... AND <filters>` reads every 
 passing the filters (the GIN index cannot give rows newest first, so a LIMIT cannot stop
 it early): its cost grows with the catalogue. A posting is one narrow btree entry per
 (row, listed skill) keyed (skill, level, loc, id), so "the newest rows listing S at level
-L in place P" is an index-only scan read backwards; the lane merges one such scan per
-(skill, level, place) newest first (Merge Append) and stops after `POSTING_CAP`
-postings, whatever the catalogue's size. A row's rank is the sum of the rarity weights
-of its postings: rarity-weighted hits of its *listed* skills, as on SQLite.
+L in place P" is an index-only scan read backwards; the lane runs one such scan per
+(skill, level, place) and reads about `POSTING_CAP` postings in all, whatever the
+catalogue's size. A row's rank is the sum of the rarity weights of its postings:
+rarity-weighted hits of its *listed* skills, as on SQLite.
 
 `posting_lane` says how a lane's filters map to posting keys, or None when they cannot
 (no level filter, "anywhere", a remote flag, a place without on-site): such lanes keep
@@ -21,8 +21,8 @@ from typing import Any
 
 from app.ai.rag.match_search import SCAN_CAP, Lane, SearchRequest, length_discount
 
-#: Postings one lane reads (newest first): a row hitting k skills takes k of them, so
-#: twice `SCAN_CAP` reaches about as many rows as a `SCAN_CAP`-row scan would.
+#: Postings one lane reads (each key's newest): a row hitting k skills takes k of them,
+#: so twice `SCAN_CAP` reaches about as many rows as a `SCAN_CAP`-row scan would.
 POSTING_CAP = 2 * SCAN_CAP
 TABLES = {"jobs": "job_skill_postings", "candidates": "candidate_skill_postings"}
 #: Average number of skills a row lists, from the statistics the triggers keep.
@@ -60,33 +60,38 @@ def posting_select(
     table: str, number: int, lane: Lane, keys: PostingKeys, request: SearchRequest,
     params: dict[str, Any], relevance: str,
 ) -> str | None:
-    """The lane's `(lane, id, score)` SELECT over the postings, binding into `params`
-    (skills as :s{i} / weights as :w{i}, bound by the caller); None if it has no skill
-    to look up. A text-less lane reads the '' postings (one per row) and scores 0."""
-    skills = [f":s{i}" for i in range(len(request.skills))] if lane.text else ["''"]
+    """The lane's `(lane, id, score)` SELECT over the postings, binding into `params`;
+    None if it has no skill to look up. A text-less lane reads the '' postings (one per
+    row and key) and scores 0.
+
+    The keys are the cross product of three bound arrays (skills with their weights,
+    levels, places), each read by one LATERAL index-only range scan: the statement has
+    the same few lines for any number of skills and places, where one subquery per key
+    cost more planning than executing (docs/BENCHMARKS.md). Each key reads its newest
+    `POSTING_CAP / keys` postings (a text-less lane: its newest `keep`, which is exact),
+    so a lane reads at most about `POSTING_CAP` whatever the catalogue's size, and a rare
+    skill's postings are not crowded out by a common one's."""
+    skills = list(request.skills) if lane.text else [""]
     if not skills or not keys.levels:
         return None
+    weights = [request.weights.get(skill, 1.0) for skill in skills]
+    count = len(skills) * len(keys.levels) * len(keys.locs)
+    per_key = lane.keep if not lane.text else max(1, -(-POSTING_CAP // count))
+    params |= {f"ps{number}": skills, f"pw{number}": weights, f"pl{number}": list(keys.levels),
+               f"pc{number}": list(keys.locs), f"pk{number}": per_key, f"k{number}": lane.keep}
     postings = TABLES[table]
-    scans = []
-    for a, level in enumerate(keys.levels):
-        params[f"lv{number}_{a}"] = level
-        for b, loc in enumerate(keys.locs):
-            params[f"lc{number}_{b}"] = loc
-            scans += [
-                f"(SELECT skill, id, n FROM {postings} WHERE skill = {skill} AND "
-                f"level = :lv{number}_{a} AND loc = :lc{number}_{b} ORDER BY id DESC LIMIT :pcap)"
-                for skill in skills
-            ]
-    params["pcap"], params[f"k{number}"] = POSTING_CAP, lane.keep
-    union = " UNION ALL ".join(scans)
+    scans = (
+        f"unnest(CAST(:ps{number} AS text[]), CAST(:pw{number} AS float8[])) AS k(skill, w) "
+        f"CROSS JOIN unnest(CAST(:pl{number} AS text[])) AS lv(level) "
+        f"CROSS JOIN unnest(CAST(:pc{number} AS text[])) AS lc(loc) "
+        f"CROSS JOIN LATERAL (SELECT p.id, p.n FROM {postings} AS p WHERE p.skill = k.skill "
+        f"AND p.level = lv.level AND p.loc = lc.loc ORDER BY p.id DESC LIMIT :pk{number}) AS p"
+    )
     if not lane.text:  # one '' posting per row and (level, loc): no duplicates to fold
-        return f"(SELECT {number} AS lane, id, 0.0::float8 AS score FROM ({union}) AS u " \
-               f"ORDER BY id DESC LIMIT :k{number})"
-    merged = f"SELECT * FROM ({union}) AS u ORDER BY id DESC LIMIT :pcap"
-    cases = " ".join(f"WHEN :s{i} THEN :w{i}" for i in range(len(request.skills)))
-    hits = f"sum(CASE p.skill {cases} ELSE 0 END)::float8"
-    hits += length_discount(request, table, params, "p.n", AVERAGE)
-    ranked = f"SELECT p.id AS id, {hits} AS hits FROM ({merged}) AS p GROUP BY p.id, p.n"
+        return f"(SELECT {number} AS lane, p.id, 0.0::float8 AS score FROM {scans} " \
+               f"ORDER BY p.id DESC LIMIT :k{number})"
+    hits = "sum(k.w)" + length_discount(request, table, params, "p.n", AVERAGE)
+    ranked = f"SELECT p.id AS id, {hits} AS hits FROM {scans} GROUP BY p.id, p.n"
     return (
         f"(SELECT {number} AS lane, m.id, {relevance} AS score FROM ({ranked} "
         f"ORDER BY hits DESC, id DESC LIMIT :k{number}) AS m JOIN {table} AS t ON t.id = m.id)"

@@ -24,7 +24,8 @@ Words are quoted, so no user text reaches the FTS5 query parser raw.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from app.ai.rag.match_search import (
     SearchRequest,
     length_discount,
     merge_lanes,
+    pool_statement,
     skill_words,
 )
 from app.ai.rag.text import tokenize
@@ -117,57 +119,75 @@ class SqliteMatchSearch:
     def candidates(self, request: SearchRequest) -> dict[int, float]:
         return self._search("candidates", request)
 
+    def pool(
+        self, table: Literal["jobs", "candidates"], request: SearchRequest, columns: Sequence[sa.Column[Any]]
+    ) -> list[tuple[Any, ...]]:
+        union = _union(table, request)
+        if union is None:
+            return []
+        statement = sa.text(pool_statement(union[0], table, [column.name for column in columns]))
+        typed = statement.columns(sa.column("rel", sa.Float()), *columns)  # JSON, booleans decoded
+        return list(self.session.execute(typed, union[1]).tuples().all())
+
     def _search(self, table: str, request: SearchRequest) -> dict[int, float]:
-        column, text_columns, bm25_weights = _TABLES[table]
-        by_skills = skills_query(column, request.skills)
-        loose = words_query(text_columns, request.words)
-        params: dict[str, Any] = {"scan": SCAN_CAP}
-        cases = []
-        for i, skill in enumerate(request.skills):
-            params[f"s{i}"], params[f"w{i}"] = skill, request.weights.get(skill, 1.0)
-            cases.append(f"WHEN :s{i} THEN :w{i}")
-        hits = (
-            f"(SELECT total(CASE k.value {' '.join(cases)} ELSE 0 END) FROM json_each(t.{column}) AS k)"
-            if cases else "0.0"
-        )
-        if cases:
-            hits += length_discount(request, table, params, f"json_array_length(t.{column})", _AVERAGE)
-        fts = f"{table}_fts"
-        selects: list[str] = []
-        for number, lane in enumerate(request.lanes):
-            facets = facet_query(table, lane)
-            if facets is None:
-                continue
-            params[f"k{number}"] = lane.keep
-            if not lane.text:
-                if facets:
-                    params[f"q{number}"] = facets
-                    source = f"SELECT rowid AS id FROM {fts} WHERE {fts} MATCH :q{number}"
-                else:
-                    source = f"SELECT id FROM {table}"
-                selects.append(
-                    f"SELECT {number} AS lane, id, 0.0 AS score FROM ({source} "
-                    f"ORDER BY id DESC LIMIT :k{number})"
-                )
-                continue
-            text = by_skills if lane.skills_only else loose
-            if text is None:
-                continue
-            params[f"q{number}"] = _and(text, facets)
-            if lane.rank == "skills":
-                selects.append(
-                    f"SELECT {number} AS lane, m.id AS id, {hits} AS score FROM "
-                    f"(SELECT rowid AS id FROM {fts} WHERE {fts} MATCH :q{number} "
-                    f"ORDER BY rowid DESC LIMIT :scan) AS m JOIN {table} AS t ON t.id = m.id "
-                    f"ORDER BY score DESC, id DESC LIMIT :k{number}"
-                )
-            else:
-                selects.append(
-                    f"SELECT {number} AS lane, id, score FROM (SELECT rowid AS id, "
-                    f"-bm25({fts}, {bm25_weights}) AS score FROM {fts} WHERE {fts} MATCH :q{number} "
-                    f"ORDER BY rowid DESC LIMIT :scan) ORDER BY score DESC, id DESC LIMIT :k{number}"
-                )
-        if not selects:
+        union = _union(table, request)
+        if union is None:
             return {}
-        statement = sa.text(" UNION ALL ".join(f"SELECT * FROM ({s})" for s in selects))
-        return merge_lanes(self.session.execute(statement, params).tuples().all())
+        return merge_lanes(self.session.execute(sa.text(union[0]), union[1]).tuples().all())
+
+
+def _union(table: str, request: SearchRequest) -> tuple[str, dict[str, Any]] | None:
+    """The lanes as one `(lane, id, score)` UNION ALL and its parameters (None: no lane
+    has anything to look up)."""
+    column, text_columns, bm25_weights = _TABLES[table]
+    by_skills = skills_query(column, request.skills)
+    loose = words_query(text_columns, request.words)
+    params: dict[str, Any] = {"scan": SCAN_CAP}
+    cases = []
+    for i, skill in enumerate(request.skills):
+        params[f"s{i}"], params[f"w{i}"] = skill, request.weights.get(skill, 1.0)
+        cases.append(f"WHEN :s{i} THEN :w{i}")
+    hits = (
+        f"(SELECT total(CASE k.value {' '.join(cases)} ELSE 0 END) FROM json_each(t.{column}) AS k)"
+        if cases else "0.0"
+    )
+    if cases:
+        hits += length_discount(request, table, params, f"json_array_length(t.{column})", _AVERAGE)
+    fts = f"{table}_fts"
+    selects: list[str] = []
+    for number, lane in enumerate(request.lanes):
+        facets = facet_query(table, lane)
+        if facets is None:
+            continue
+        params[f"k{number}"] = lane.keep
+        if not lane.text:
+            if facets:
+                params[f"q{number}"] = facets
+                source = f"SELECT rowid AS id FROM {fts} WHERE {fts} MATCH :q{number}"
+            else:
+                source = f"SELECT id FROM {table}"
+            selects.append(
+                f"SELECT {number} AS lane, id, 0.0 AS score FROM ({source} "
+                f"ORDER BY id DESC LIMIT :k{number})"
+            )
+            continue
+        text = by_skills if lane.skills_only else loose
+        if text is None:
+            continue
+        params[f"q{number}"] = _and(text, facets)
+        if lane.rank == "skills":
+            selects.append(
+                f"SELECT {number} AS lane, m.id AS id, {hits} AS score FROM "
+                f"(SELECT rowid AS id FROM {fts} WHERE {fts} MATCH :q{number} "
+                f"ORDER BY rowid DESC LIMIT :scan) AS m JOIN {table} AS t ON t.id = m.id "
+                f"ORDER BY score DESC, id DESC LIMIT :k{number}"
+            )
+        else:
+            selects.append(
+                f"SELECT {number} AS lane, id, score FROM (SELECT rowid AS id, "
+                f"-bm25({fts}, {bm25_weights}) AS score FROM {fts} WHERE {fts} MATCH :q{number} "
+                f"ORDER BY rowid DESC LIMIT :scan) ORDER BY score DESC, id DESC LIMIT :k{number}"
+            )
+    if not selects:
+        return None
+    return " UNION ALL ".join(f"SELECT * FROM ({s})" for s in selects), params
