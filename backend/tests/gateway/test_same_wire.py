@@ -1,10 +1,12 @@
-"""Same-wire attempts (`app/ai/gateway/same_wire.py`) against the real server: an
-OpenAI-wire request served by OpenAI reaches the provider as the caller wrote it (fields
-LangChain does not know included, Tandem's own left out), and its failover, usage and
-limits work as on the translated path."""
+"""Same-wire attempts (`app/ai/gateway/same_wire.py`, `same_wire_anthropic.py`) against
+the real server: an OpenAI-wire request served by OpenAI, and an Anthropic-wire request
+served by Anthropic, reach the provider as the caller wrote it (fields LangChain does not
+know included, Tandem's own left out), and their failover, usage and limits work as on
+the translated path."""
 
 from __future__ import annotations
 
+import anthropic
 import openai
 import pytest
 
@@ -82,3 +84,63 @@ def test_a_same_wire_attempt_that_fails_moves_to_the_translated_fallback_in_the_
     assert raw.headers["x-tandem-provider"] == "anthropic" and raw.headers["x-tandem-attempts"] == "2"
     assert raw.parse().choices[0].message.content.endswith("You said: hello there")
     assert anthropic_emulator.requests[-1].json["max_tokens"] == 64
+
+
+def messages_client(gateway: Gateway) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=gateway.url, api_key=gateway.key, max_retries=0, timeout=30)
+
+
+def test_anthropic_gets_the_callers_messages_body_with_the_served_model(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]
+) -> None:
+    _, anthropic_emulator = emulators
+    message = messages_client(gateway).messages.create(
+        model="claude-first",
+        max_tokens=100,
+        messages=HELLO,
+        service_tier="standard_only",
+        metadata={"user_id": "u-17"},
+        extra_body={"fallbacks": ["anthropic", "openai"]},
+    )
+    assert message.content[0].text == "[anthropic:claude-3-5-sonnet-20241022] You said: hello there"
+    assert message.model == "claude-3-5-sonnet-20241022" and message.usage.output_tokens > 0
+    sent = anthropic_emulator.requests[-1].json
+    # Neither field has a place in the translated request: only the caller's own body has them.
+    assert sent["service_tier"] == "standard_only" and sent["metadata"] == {"user_id": "u-17"}
+    assert "fallbacks" not in sent and sent["model"] == "claude-3-5-sonnet-20241022"
+    assert sent["messages"] == HELLO and sent["max_tokens"] == 100
+
+
+def test_an_anthropic_same_wire_stream_is_whole_and_fails_over_mid_call(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]
+) -> None:
+    openai_emulator, anthropic_emulator = emulators
+    with messages_client(gateway).messages.stream(
+        model="claude-first", max_tokens=100, messages=HELLO, service_tier="auto"
+    ) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == "[anthropic:claude-3-5-sonnet-20241022] You said: hello there"
+    assert final.stop_reason == "end_turn" and final.usage.output_tokens > 0
+    assert anthropic_emulator.requests[-1].json["service_tier"] == "auto"
+
+    anthropic_emulator.faults.set_default(Fault(status=503))  # down: a blip retry fails too
+    raw = messages_client(gateway).messages.with_raw_response.create(
+        model="claude-first", max_tokens=100, messages=HELLO, service_tier="auto"
+    )
+    assert raw.headers["x-tandem-provider"] == "openai" and raw.headers["x-tandem-failover"] == "true"
+    assert raw.parse().content[0].text == "[openai:gpt-4o] You said: hello there"
+    assert "service_tier" not in openai_emulator.requests[-1].json  # the translated attempt
+
+
+def test_a_caller_error_on_the_anthropic_wire_is_anthropics_400_with_its_message(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]
+) -> None:
+    openai_emulator, anthropic_emulator = emulators
+    for emulator in emulators:
+        emulator.faults.set_default(Fault(status=400))
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        messages_client(gateway).messages.create(model="claude-first", max_tokens=50, messages=HELLO, service_tier="auto")
+    assert caught.value.status_code == 400
+    assert caught.value.body["type"] == "error"  # type: ignore[index]
+    assert len(anthropic_emulator.requests) == 1 and len(openai_emulator.requests) == 1

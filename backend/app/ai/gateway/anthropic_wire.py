@@ -24,6 +24,7 @@ from app.ai.gateway import failures
 from app.ai.gateway.calls import ChatRequest, JsonFormat
 from app.ai.gateway.failures import Failure
 from app.ai.gateway.openai_wire import InvalidRequest
+from app.ai.gateway.same_wire import ANTHROPIC_WIRE
 from app.ai.gateway.streaming import Delta, neutral_finish
 
 _STOP_REASONS = {
@@ -129,6 +130,8 @@ def parse_request(raw: Any) -> ChatRequest:
         user=str(user) if user else None,
         fallbacks=body.fallbacks,
         stream=body.stream,
+        wire_body=raw,
+        wire=ANTHROPIC_WIRE,
     )
 
 

@@ -25,7 +25,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_openai.chat_models.base import BaseChatOpenAI
 
 from app.ai.gateway.routes import ResolvedRoute, RouteTable, Target
-from app.ai.gateway.same_wire import SameWire
+from app.ai.gateway.same_wire import OPENAI_WIRE, SameWire
 from app.ai.providers import AIRuntime
 from app.ai.providers.adapters.base import Member
 from app.ai.providers.assembly import adapter_for, provider_config, provider_order
@@ -74,7 +74,9 @@ class ChatRequest:
     fallbacks: list[str] | None = None
     stream: bool = False
     wire_body: dict[str, Any] | None = None
-    """The caller's OpenAI-wire body, validated: what a same-wire attempt sends as it is."""
+    """The caller's body, validated: what a same-wire attempt sends as it is."""
+    wire: str = OPENAI_WIRE
+    """The wire `wire_body` is in (`same_wire.OPENAI_WIRE` / `ANTHROPIC_WIRE`)."""
 
 
 def member_kind(member: Member) -> str:
@@ -134,15 +136,15 @@ class PreparedCall:
     # Each attempt goes the same-wire way when its member speaks the caller's wire
     # (`same_wire.py`), the translated way (the member's LangChain model) otherwise.
     async def _send(self, member: Member, kwargs: dict[str, Any]) -> ChatResult:
-        body = self.request.wire_body
-        if body is not None and self.same_wire.serves(member):
-            return await self.same_wire.agenerate(member, body, kwargs)
+        body, wire = self.request.wire_body, self.request.wire
+        if body is not None and self.same_wire.serves(member, wire, body):
+            return await self.same_wire.agenerate(member, wire, body, kwargs)
         return await member.async_model()._agenerate(self.request.messages, stop=self._stop, **kwargs)
 
     def _open(self, member: Member, kwargs: dict[str, Any]) -> AsyncIterator[ChatGenerationChunk]:
-        body = self.request.wire_body
-        if body is not None and self.same_wire.serves(member):
-            return self.same_wire.astream(member, body, kwargs)
+        body, wire = self.request.wire_body, self.request.wire
+        if body is not None and self.same_wire.serves(member, wire, body):
+            return self.same_wire.astream(member, wire, body, kwargs)
         return member.async_model()._astream(self.request.messages, stop=self._stop, **kwargs)
 
     async def invoke(self) -> AIMessage:

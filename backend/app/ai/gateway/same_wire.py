@@ -12,8 +12,9 @@ errors, on the SDK's aiohttp transport) and reads the answer with LangChain's ow
 converters (`_create_chat_result`, `_convert_chunk_to_generation_chunk`), which take
 the wire's dicts. What comes back is exactly what `ChatOpenAI` would have returned, so
 the engine runs every attempt the same way -- plan, classify, record, fail over, guard
-streams, continue cut ones -- whichever path an attempt took. Attempts on other
-members (Anthropic, Gemini, a continuation prefill) take the LangChain path.
+streams, continue cut ones -- whichever path an attempt took. Anthropic's Messages wire
+has the same path to Anthropic members (`same_wire_anthropic.py`); every other attempt
+(across wires, Gemini, a continuation prefill) takes the LangChain path.
 """
 
 from __future__ import annotations
@@ -23,12 +24,19 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, cast
 
+import anthropic
+import openai
+from langchain_anthropic import ChatAnthropic
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
-from openai import AsyncOpenAI, AsyncStream, DefaultAioHttpClient
+from openai import AsyncStream
 
+from app.ai.gateway import same_wire_anthropic
 from app.ai.providers.adapters.base import Member
+
+#: The wires a gateway request can come in.
+OPENAI_WIRE, ANTHROPIC_WIRE = "openai", "anthropic"
 
 #: Request fields that are Tandem's, not OpenAI's: never sent upstream.
 TANDEM_FIELDS = ("fallbacks",)
@@ -37,37 +45,44 @@ _LIMITS = ("max_tokens", "max_completion_tokens")
 
 
 class SameWire:
-    """Lean OpenAI-wire attempts for one gateway; SDK clients per event loop, bounded."""
+    """Lean same-wire attempts for one gateway; SDK clients per event loop, bounded."""
 
     _CLIENTS = 32
 
     def __init__(self) -> None:
-        self._clients: OrderedDict[tuple[int, int], tuple[ChatOpenAI, AsyncOpenAI]] = OrderedDict()
+        self._clients: OrderedDict[tuple[int, int], tuple[Any, Any]] = OrderedDict()
 
     @staticmethod
-    def serves(member: Member) -> bool:
-        """True when `member` takes an OpenAI-wire request body as it is."""
+    def serves(member: Member, wire: str, body: Mapping[str, Any]) -> bool:
+        """True when `member` takes the caller's `wire` request `body` as it is."""
         model = member.model
+        if wire == ANTHROPIC_WIRE:
+            return same_wire_anthropic.serves(model, body)
         return (
             type(model) is ChatOpenAI
             and not model.use_responses_api
             and not model.include_response_headers
         )
 
-    def _client(self, model: ChatOpenAI) -> AsyncOpenAI:
+    def _client(self, model: ChatOpenAI | ChatAnthropic) -> Any:
         """The SDK client of `model` (this loop's copy) on the SDK's aiohttp transport.
 
         Why aiohttp: its C parser costs about half of httpx's pure-Python stack per call
         (`benchmarks.bench_gateway`); both SDKs ship it as their documented option for
-        concurrency. Keyed by the per-loop model, so a client never crosses event loops.
+        concurrency (`openai[aiohttp]` pins `httpx-aiohttp`, which Anthropic's uses too).
+        Keyed by the per-loop model, so a client never crosses event loops.
         """
         key = (id(model), id(asyncio.get_running_loop()))
         entry = self._clients.get(key)
         if entry is not None and entry[0] is model:
             self._clients.move_to_end(key)
             return entry[1]
-        root = model.root_async_client
-        client = root.copy(http_client=DefaultAioHttpClient(timeout=root.timeout))
+        if isinstance(model, ChatAnthropic):
+            root: Any = model._async_client
+            client = root.copy(http_client=anthropic.DefaultAioHttpClient(timeout=root.timeout))
+        else:
+            root = model.root_async_client
+            client = root.copy(http_client=openai.DefaultAioHttpClient(timeout=root.timeout))
         self._clients[key] = (model, client)
         while len(self._clients) > self._CLIENTS:
             self._clients.popitem(last=False)
@@ -94,10 +109,13 @@ class SameWire:
         return sent
 
     async def agenerate(
-        self, member: Member, body: Mapping[str, Any], kwargs: Mapping[str, Any]
+        self, member: Member, wire: str, body: Mapping[str, Any], kwargs: Mapping[str, Any]
     ) -> ChatResult:
-        """One non-streamed attempt; the result `ChatOpenAI._agenerate` would return."""
+        """One non-streamed attempt; the result the member's `_agenerate` would return."""
         model = member.async_model()
+        if wire == ANTHROPIC_WIRE:
+            assert isinstance(model, ChatAnthropic)
+            return await same_wire_anthropic.agenerate(self._client(model), model, body, kwargs)
         assert isinstance(model, ChatOpenAI)
         sent = self.body_for(model, body, kwargs)
         sent.pop("stream", None)
@@ -108,16 +126,22 @@ class SameWire:
         )
         return model._create_chat_result(cast(dict[str, Any], data))
 
-    async def astream(
-        self, member: Member, body: Mapping[str, Any], kwargs: Mapping[str, Any]
+    def astream(
+        self, member: Member, wire: str, body: Mapping[str, Any], kwargs: Mapping[str, Any]
     ) -> AsyncIterator[ChatGenerationChunk]:
-        """One streamed attempt; the chunks `ChatOpenAI._astream` would yield.
-
-        Usage is always asked for (the ledger and budgets need it); whether the caller
-        sees it is the wire encoder's decision, from the caller's own `stream_options`.
-        """
+        """One streamed attempt; the chunks the member's `_astream` would yield."""
         model = member.async_model()
+        if wire == ANTHROPIC_WIRE:
+            assert isinstance(model, ChatAnthropic)
+            return same_wire_anthropic.astream(self._client(model), model, body, kwargs)
         assert isinstance(model, ChatOpenAI)
+        return self._astream_openai(model, body, kwargs)
+
+    async def _astream_openai(
+        self, model: ChatOpenAI, body: Mapping[str, Any], kwargs: Mapping[str, Any]
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        """Usage is always asked for (the ledger and budgets need it); whether the caller
+        sees it is the wire encoder's decision, from the caller's own `stream_options`."""
         sent = self.body_for(model, body, kwargs)
         sent["stream"] = True
         sent["stream_options"] = {**(sent.get("stream_options") or {}), "include_usage": True}
