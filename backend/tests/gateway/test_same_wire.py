@@ -144,3 +144,17 @@ def test_a_caller_error_on_the_anthropic_wire_is_anthropics_400_with_its_message
     assert caught.value.status_code == 400
     assert caught.value.body["type"] == "error"  # type: ignore[index]
     assert len(anthropic_emulator.requests) == 1 and len(openai_emulator.requests) == 1
+
+
+def test_an_anthropic_same_wire_body_gets_tandems_cache_breakpoint_and_the_callers_stays_whole(
+    gateway: Gateway, emulators: tuple[RunningEmulator, RunningEmulator]
+) -> None:
+    _, anthropic_emulator = emulators
+    system = "You are a careful recruiter. " * 200  # past Claude's 1,024-token cache minimum
+    messages = [{"role": "user", "content": "hello there"}]
+    messages_client(gateway).messages.create(
+        model="claude-first", max_tokens=50, system=system, messages=messages, service_tier="auto"
+    )
+    sent = anthropic_emulator.requests[-1].json
+    assert sent["system"] == [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
+    assert sent["service_tier"] == "auto" and sent["messages"] == messages
