@@ -1,5 +1,9 @@
 """Gateway speed: Tandem's `/v1/chat/completions` vs LiteLLM's proxy vs Portkey's gateway.
 
+Plus Tandem's `/v1/messages` served by Anthropic (the same fake upstream answering
+Anthropic's wire), for the Anthropic-wire path's own figures; the other gateways are
+measured on the OpenAI wire only.
+
 Every side runs as one process (one worker) in front of the same fast fake upstream
 (`benchmarks.fake_upstream`), driven by the same light load client
 (`benchmarks.load_client`), in one run, so the figures compare as ratios:
@@ -55,6 +59,13 @@ LITELLM_KEY = "sk-" + "5e" * 32
 BODY = json.dumps({"model": "default", "messages": [{"role": "user", "content": "Say hello."}]}).encode()
 STREAM_BODY = json.dumps(
     {"model": "default", "messages": [{"role": "user", "content": "Say hello."}], "stream": True}
+).encode()
+MESSAGES_BODY = json.dumps(
+    {"model": "default", "max_tokens": 64, "messages": [{"role": "user", "content": "Say hello."}]}
+).encode()
+MESSAGES_STREAM_BODY = json.dumps(
+    {"model": "default", "max_tokens": 64, "messages": [{"role": "user", "content": "Say hello."}],
+     "stream": True}
 ).encode()
 
 
@@ -112,6 +123,8 @@ class Side:
     target: Target
     process: subprocess.Popen[bytes] | None = None
     results: list[dict[str, float]] = field(default_factory=list)
+    body: bytes = BODY
+    stream_body: bytes = STREAM_BODY
 
 
 def start_upstream() -> tuple[subprocess.Popen[bytes], int]:
@@ -123,11 +136,13 @@ def start_upstream() -> tuple[subprocess.Popen[bytes], int]:
     return process, int(line.rsplit(":", 1)[1])
 
 
-def start_tandem(upstream: int, workdir: Path) -> Side:
+def start_tandem(upstream: int, workdir: Path, wire: str = "openai") -> Side:
+    """Tandem in front of the upstream; `wire="anthropic"`: Anthropic as the provider,
+    measured on `/v1/messages`."""
     from app.db import init_db, session_scope
     from app.security.store import create_api_key
 
-    url = f"sqlite:///{workdir / 'tandem.db'}"
+    url = f"sqlite:///{workdir / f'tandem-{wire}.db'}"
     init_db(url)
     with session_scope(url) as session:
         key = create_api_key(session, "bench", "user", rate_limit_per_minute=0, max_concurrent=0).key
@@ -139,6 +154,9 @@ def start_tandem(upstream: int, workdir: Path) -> Side:
             "AUTH_MODE": "api-keys",
             "OPENAI_API_KEY": "sk-bench",
             "OPENAI_BASE_URL": f"http://127.0.0.1:{upstream}/v1",
+            "ANTHROPIC_API_KEY": "sk-ant-bench",
+            "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{upstream}",
+            "AI_PROVIDER": wire,
             "AI_FALLBACK_ENABLED": "false",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(BACKEND),
@@ -161,6 +179,14 @@ def start_tandem(upstream: int, workdir: Path) -> Side:
         env=env,
     )
     wait_ready(port, process)
+    if wire == "anthropic":
+        return Side(
+            "Tandem (`/v1/messages` → Anthropic)",
+            Target("127.0.0.1", port, "/v1/messages", {"x-api-key": key}),
+            process,
+            body=MESSAGES_BODY,
+            stream_body=MESSAGES_STREAM_BODY,
+        )
     return Side(
         "Tandem",
         Target("127.0.0.1", port, "/v1/chat/completions", {"authorization": f"Bearer {key}"}),
@@ -224,10 +250,10 @@ def percentile(values: list[float], share: float) -> float:
 
 def measure(side: Side, sequential: int, total: int) -> dict[str, float]:
     """One run of every measurement on one side."""
-    asyncio.run(run_load(side.target, BODY, 8, 100))  # warm-up: connections, imports, JIT
-    latencies, _, errors = asyncio.run(run_load(side.target, BODY, 1, sequential))
+    asyncio.run(run_load(side.target, side.body, 8, 100))  # warm-up: connections, imports, JIT
+    latencies, _, errors = asyncio.run(run_load(side.target, side.body, 1, sequential))
     figures = {"p50_ms": percentile(latencies, 0.5) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000}
-    for label, body in (("", BODY), ("stream_", STREAM_BODY)):
+    for label, body in (("", side.body), ("stream_", side.stream_body)):
         cpu_before = cpu_seconds(side.process.pid) if side.process else 0.0
         _, wall, failed = asyncio.run(run_load(side.target, body, 64, total))
         cpu = (cpu_seconds(side.process.pid) - cpu_before) if side.process else 0.0
@@ -288,6 +314,7 @@ def main() -> None:
         workdir = Path(tmp)
         try:
             sides.append(start_tandem(upstream_port, workdir))
+            sides.append(start_tandem(upstream_port, workdir, "anthropic"))
             for name, start in (("LiteLLM proxy", start_litellm), ("Portkey gateway", start_portkey)):
                 try:
                     side = start(upstream_port, workdir)

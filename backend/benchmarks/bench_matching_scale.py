@@ -129,6 +129,8 @@ def worker(url: str, queries: int) -> dict[str, Any]:
             if time.perf_counter() - started > 30:
                 break
         result["candidate_write_to_visible_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        if session.get_bind().dialect.name == "postgresql":  # what the latency depends on most
+            result["shared_buffers"] = session.execute(sa.text("SHOW shared_buffers")).scalar_one()
     result["worker_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return result
 
@@ -211,8 +213,10 @@ def bench(
     db: str, pg_url: str, rows: int, candidates: int, queries: int, baseline: bool,
     keep: Path | None = None,
 ) -> dict[str, Any]:
-    if keep is not None and (reused := _reused(keep, rows, queries, baseline)):
-        return reused
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        if reused := _reused(keep, rows, queries, baseline):
+            return reused
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         jobs_file, people_file = folder / "jobs.jsonl", folder / "candidates.jsonl"

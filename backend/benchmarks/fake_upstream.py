@@ -1,4 +1,7 @@
-"""A fast fake OpenAI upstream for `bench_gateway`: fixed answers, no framework, keep-alive.
+"""A fast fake OpenAI / Anthropic upstream for `bench_gateway`: fixed answers, no framework.
+
+`POST /v1/messages` answers in Anthropic's Messages shape (JSON, or the SSE event
+sequence), any other `POST` in OpenAI's Chat Completions shape; keep-alive throughout.
 
 Why not the emulators: they compose answers, inject faults and record requests, which is
 right for tests but makes them the bottleneck of a gateway benchmark. This server only
@@ -69,6 +72,57 @@ _STREAM_RESPONSE = (
     + b"".join(b"%x\r\n%s\n\n\r\n" % (len(e) + 2, e) for e in _EVENTS.split(b"\n\n") if e)
     + b"0\r\n\r\n"
 )
+_MESSAGE = json.dumps(
+    {
+        "id": "msg_bench",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-3-5-sonnet-20241022",
+        "content": [{"type": "text", "text": "Hello from the fake upstream."}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 9, "output_tokens": 6},
+    }
+).encode()
+
+
+def _event(name: str, data: dict[str, object]) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + json.dumps(data).encode()
+
+
+_MESSAGE_EVENTS = [
+    _event("message_start", {"type": "message_start", "message": {
+        "id": "msg_bench", "type": "message", "role": "assistant", "model": "claude-3-5-sonnet-20241022",
+        "content": [], "stop_reason": None, "stop_sequence": None,
+        "usage": {"input_tokens": 9, "output_tokens": 1}}}),
+    _event("content_block_start", {"type": "content_block_start", "index": 0,
+                                   "content_block": {"type": "text", "text": ""}}),
+    *(_event("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                     "delta": {"type": "text_delta", "text": word}})
+      for word in ("Hello", " from", " the", " fake", " upstream.")),
+    _event("content_block_stop", {"type": "content_block_stop", "index": 0}),
+    _event("message_delta", {"type": "message_delta", "usage": {"output_tokens": 6},
+                             "delta": {"stop_reason": "end_turn", "stop_sequence": None}}),
+    _event("message_stop", {"type": "message_stop"}),
+]
+
+
+def _json(body: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (
+        len(body), body)
+
+
+def _sse(events: list[bytes]) -> bytes:
+    """Chunked, as the real APIs stream (one HTTP chunk per event)."""
+    return (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+        + b"".join(b"%x\r\n%s\n\n\r\n" % (len(e) + 2, e) for e in events)
+        + b"0\r\n\r\n"
+    )
+
+
+_MESSAGE_RESPONSE = _json(_MESSAGE)
+_MESSAGE_STREAM_RESPONSE = _sse(_MESSAGE_EVENTS)
 _MODELS = json.dumps(
     {"object": "list", "data": [{"id": "gpt-4o", "object": "model", "created": 0, "owned_by": "bench"}]}
 ).encode()
@@ -109,12 +163,13 @@ class _Upstream(asyncio.Protocol):
             body = self.buffer[end + 4 : total]
             self.buffer = self.buffer[total:]
             assert self.transport is not None
+            streamed = b'"stream":true' in body.replace(b" ", b"")
             if head.startswith(b"get"):
                 self.transport.write(_MODELS_RESPONSE)
-            elif b'"stream":true' in body.replace(b" ", b""):
-                self.transport.write(_STREAM_RESPONSE)
+            elif head.startswith(b"post /v1/messages"):
+                self.transport.write(_MESSAGE_STREAM_RESPONSE if streamed else _MESSAGE_RESPONSE)
             else:
-                self.transport.write(_JSON_RESPONSE)
+                self.transport.write(_STREAM_RESPONSE if streamed else _JSON_RESPONSE)
 
 
 async def _serve(port: int) -> None:

@@ -79,7 +79,8 @@ def _pool(
     search: MatchSearch, kind: Literal["jobs", "candidates"], request: SearchRequest, table: Any, slim: Any
 ) -> tuple[list[Any], dict[int, float]]:
     """Stage one's pool as `slim` rows, newest first (so equal scores rank the newest
-    first), and each row's text relevance: retrieval and the read in one statement."""
+    first), and each row's text relevance: retrieval and the read in one statement.
+    Rows come back as `(relevance, id, ...)`: `id` is each slim class's first field."""
     columns = [table.c[f.name] for f in fields(slim) if f.name not in ("description", "resume_text")]
     rows = search.pool(kind, request, columns)
     return [slim(*row[1:]) for row in rows], {int(row[1]): float(row[0]) for row in rows}
