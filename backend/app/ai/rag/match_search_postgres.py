@@ -81,8 +81,8 @@ class PostgresMatchSearch:
         return merge_lanes(self._run(*union)) if union is not None else {}
 
     def _run(self, statement: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        # Straight to the driver: a statement of ~40 subqueries and ~100 parameters, new in
-        # shape for most subjects, cost SQLAlchemy's `text()` compilation more than its
+        # Straight to the driver: a statement of ~40 parameters whose text changes with the
+        # subject's words and lanes cost SQLAlchemy's `text()` compilation more than its
         # execution's share of the request (measured at 1M: docs/BENCHMARKS.md).
         connection = self.session.connection()
         return list(connection.exec_driver_sql(_BIND.sub(r"%(\1)s", statement), params).tuples().all())
