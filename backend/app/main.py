@@ -12,7 +12,7 @@ from fastapi_offline import FastAPIOffline
 from app.ai.cache import build_response_cache
 from app.ai.providers import build_runtime
 from app.api.errors import install_error_handlers
-from app.api.gateway import GATEWAY_PREFIX, install_gateway
+from app.api.gateway import GATEWAY_PREFIX, install_gateway, install_gateway_fast_lane
 from app.api.openapi import install_openapi_limits
 from app.api.routes.health import router as health_router
 from app.api.routes.metrics import router as metrics_router
@@ -65,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_observability(app, settings, runtime)
     install_error_handlers(app)
     install_openapi_limits(app, settings)
+    # Outermost of the app's own middleware: /v1 calls go straight to their handlers.
+    install_gateway_fast_lane(app)
     if settings.SERVER_GC_TUNING:  # last: the heap frozen is the one start-up built
         collector = ServingCollector()
         app.router.add_event_handler("startup", collector.start)

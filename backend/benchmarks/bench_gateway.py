@@ -16,6 +16,9 @@ Sides that are not installed are reported as such, not skipped silently:
     LiteLLM:  cd backend && UV_PROJECT_ENVIRONMENT=.venv-bench .venv/bin/uv sync --frozen --no-dev \
                   --group bench-litellm
     Portkey:  cd backend/benchmarks/portkey && npm ci
+              (`package.json` holds `@hono/node-server` at 1.13.8: with the newer release its
+              npm range takes, every Portkey stream answers 500 "TypeError: immutable" --
+              Portkey-AI/gateway#1389 -- and a failed stream would be measured as a fast one)
 
     cd backend && .venv/bin/python -m benchmarks.bench_gateway [--runs 5] [--requests 2000]
 

@@ -78,14 +78,18 @@ def _reraised(error: anthropic.APIError) -> None:
 
 
 async def agenerate(
-    client: anthropic.AsyncAnthropic, model: ChatAnthropic, body: Mapping[str, Any], kwargs: Mapping[str, Any]
+    client: anthropic.AsyncAnthropic,
+    base: str,
+    model: ChatAnthropic,
+    body: Mapping[str, Any],
+    kwargs: Mapping[str, Any],
 ) -> ChatResult:
     """One non-streamed attempt; the result `ChatAnthropic._agenerate` would return."""
     sent = body_for(model, body, kwargs)
     sent.pop("stream", None)
     try:
         message = await client.post(
-            "/v1/messages", body=sent, cast_to=Message, options={"timeout": kwargs.get("timeout")}
+            base + "v1/messages", body=sent, cast_to=Message, options={"timeout": kwargs.get("timeout")}
         )
     except anthropic.APIError as error:
         _reraised(error)
@@ -94,7 +98,11 @@ async def agenerate(
 
 
 async def astream(
-    client: anthropic.AsyncAnthropic, model: ChatAnthropic, body: Mapping[str, Any], kwargs: Mapping[str, Any]
+    client: anthropic.AsyncAnthropic,
+    base: str,
+    model: ChatAnthropic,
+    body: Mapping[str, Any],
+    kwargs: Mapping[str, Any],
 ) -> AsyncIterator[ChatGenerationChunk]:
     """One streamed attempt; the chunks `ChatAnthropic._astream` would yield."""
     sent = body_for(model, body, kwargs)
@@ -108,7 +116,7 @@ async def astream(
     )
     try:
         stream = await client.post(
-            "/v1/messages",
+            base + "v1/messages",
             body=sent,
             cast_to=Message,
             stream=True,

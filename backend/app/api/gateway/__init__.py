@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.ai.gateway.calls import Gateway
+from app.api.gateway.fast_lane import GatewayFastLane, endpoints_of
 from app.api.gateway.keys import KeyGate
 from app.api.gateway.router import router
 from app.core.config import Settings
@@ -24,4 +25,12 @@ def install_gateway(app: FastAPI, settings: Settings) -> None:
     app.include_router(router)
 
 
-__all__ = ["GATEWAY_PREFIX", "install_gateway", "router"]
+def install_gateway_fast_lane(app: FastAPI) -> None:
+    """Serve the gateway's endpoints past FastAPI's per-request path (`fast_lane.py`).
+
+    Call it after every other middleware is added: it must wrap them all to skip them.
+    """
+    app.add_middleware(GatewayFastLane, endpoints=endpoints_of(router))
+
+
+__all__ = ["GATEWAY_PREFIX", "install_gateway", "install_gateway_fast_lane", "router"]

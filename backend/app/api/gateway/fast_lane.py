@@ -1,0 +1,71 @@
+"""The gateway's endpoints served straight from the ASGI scope, past FastAPI's per-request path.
+
+Why: a gateway call is the hot path of every other service, and most of what FastAPI
+does per request is for routes the gateway does not have. Matching the path against
+every route of the app, solving dependencies (the gateway's handlers take only the
+`Request`), the exception and exit-stack middlewares, and the `/api/v1` middlewares
+that exempt `/v1` anyway (early auth, body caps) cost about 12% of a gateway call's
+CPU (`benchmarks.bench_gateway`, docs/BENCHMARKS.md "Gateway"). Starlette and FastAPI
+have no switch for "this path skips the stack", so this is the one small dispatcher
+that does it; what it runs is not a copy:
+
+* the handlers are the gateway router's own endpoints, found from its routes (so
+  OpenAPI, `/docs` and the router keep describing exactly what is served);
+* each call runs inside `RequestIdMiddleware` (the `X-Request-ID` echo and the log
+  contextvar), and inside Starlette's `ServerErrorMiddleware`, which wraps every user
+  middleware: a surprise is still the app's logged 500 with a request id;
+* anything else -- another method, a path under `/v1` no route has, a websocket --
+  goes down the normal stack and gets FastAPI's usual answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.observability.request_id import RequestIdMiddleware
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def endpoints_of(router: APIRouter) -> dict[tuple[str, str], Endpoint]:
+    """(method, path) -> endpoint for every route of `router` (all take only the Request)."""
+    table: dict[tuple[str, str], Endpoint] = {}
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            for method in route.methods or ():
+                table[(method, route.path)] = route.endpoint
+    return table
+
+
+class GatewayFastLane:
+    """Pure ASGI middleware: requests for one of `endpoints` go straight to it."""
+
+    def __init__(self, app: ASGIApp, endpoints: dict[tuple[str, str], Endpoint]) -> None:
+        self.app = app
+        self.endpoints = endpoints
+        self._served = RequestIdMiddleware(self._serve)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._endpoint(scope) is not None:
+            await self._served(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    def _endpoint(self, scope: Scope) -> Endpoint | None:
+        path: str = scope["path"]
+        root = scope.get("root_path") or ""
+        if root and path.startswith(root):
+            path = path[len(root):]
+        return self.endpoints.get((scope["method"], path))
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = self._endpoint(scope)
+        assert endpoint is not None  # checked by __call__
+        response = await endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)
