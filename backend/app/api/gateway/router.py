@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from app.ai.gateway import anthropic_wire, failures, openai_wire
 from app.ai.gateway.calls import ChatRequest, Gateway, PreparedCall
@@ -27,6 +27,7 @@ from app.ai.gateway.openai_wire import InvalidRequest
 from app.ai.gateway.routes import UnknownModelError
 from app.ai.gateway.streaming import StreamEncoder, coalesced, open_stream
 from app.ai.providers.errors import HybridProviderError
+from app.api.gateway.event_stream import EventStreamResponse
 from app.api.gateway.keys import GatewayRefusal, KeyGate, VirtualKey
 from app.core.request_context import get_request_id
 from app.security.rate_limit import limiter_for
@@ -218,7 +219,7 @@ async def _stream(
         opened.provider, opened.provider != first or opened.attempts > 1, opened.attempts
     )
     headers["cache-control"] = "no-cache"
-    return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+    return EventStreamResponse(body(), headers=headers)
 
 
 @router.post("/chat/completions", summary="OpenAI Chat Completions wire")
