@@ -37,16 +37,17 @@ class EventStreamResponse(Response):
 
         def on_message(waiter: asyncio.Future[Message]) -> None:
             nonlocal left
-            if not waiter.cancelled() and waiter.exception() is None:
-                if waiter.result()["type"] == "http.disconnect":
-                    left = True
-                    writer.cancel()
+            answered = not waiter.cancelled() and waiter.exception() is None
+            if answered and waiter.result()["type"] == "http.disconnect":
+                left = True
+                writer.cancel()
 
         # The request body is read already: what `receive` says next is the disconnect.
         watcher = asyncio.ensure_future(receive())
         watcher.add_done_callback(on_message)
         try:
-            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            start = {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+            await send(start)
             async for part in self.body_iterator:
                 await send({"type": "http.response.body", "body": part, "more_body": True})
             # Stop watching before the last write: a complete response reads as "disconnect".
