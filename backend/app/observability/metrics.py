@@ -30,6 +30,7 @@ class MetricsObserver:
     """
 
     def __init__(self) -> None:
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         self.registry = registry = CollectorRegistry(auto_describe=True)
         self.calls = Counter(
             "tandem_ai_calls", "Finished AI calls.",
@@ -68,12 +69,23 @@ class MetricsObserver:
             ["arm", "provider", "feature", "verdict"], registry=registry,
         )
 
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """`metric.labels(*labels)`, remembered: `labels()` validates and locks on every
+        call, a few microseconds each, several times per AI call. The children are the
+        metric's own (it keeps them anyway), so this holds nothing more than it does."""
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def on_call(self, record: CallRecord) -> None:
         provider = record.provider or "none"
+        model = record.model or "none"
         feature = str(record.metadata.get("feature") or "unknown")[:64]
-        self.calls.labels(provider, record.model or "none", record.outcome, record.strategy,
-                          record.arm or "none", feature).inc()
-        self.latency.labels(provider, record.outcome).observe(record.latency_ms / 1000.0)
+        self._child(self.calls, provider, model, record.outcome, record.strategy, record.arm or "none",
+                    feature).inc()
+        self._child(self.latency, provider, record.outcome).observe(record.latency_ms / 1000.0)
         if record.failover:
             origin = record.arm or (record.attempts[0].provider if record.attempts else "none")
             self.failovers.labels(origin, provider, record.failover_reason or "unknown").inc()
@@ -87,9 +99,9 @@ class MetricsObserver:
         for direction, count in token_counts(record.usage).items():
             if count:  # input (cached included), output, cache_read, cache_write
                 kind = direction.removesuffix("_tokens")
-                self.tokens.labels(provider, record.model or "none", kind).inc(count)
+                self._child(self.tokens, provider, model, kind).inc(count)
         if record.cost_usd:
-            self.cost.labels(provider, record.model or "none").inc(record.cost_usd)
+            self._child(self.cost, provider, model).inc(record.cost_usd)
 
     def install_scrape_gauges(self, gauges: ScrapeTimeGauges) -> None:
         """Read budget and circuit gauges from `gauges` at each scrape."""

@@ -178,6 +178,12 @@ class PreparedCall:
         return candidates[-1] if candidates else None
 
 
+@dataclass(frozen=True, slots=True)
+class _KeptHybrid:
+    base: HybridChatModel
+    model: HybridChatModel
+
+
 class Gateway:
     """The gateway of one app: its route table and the provider members routes use."""
 
@@ -188,6 +194,7 @@ class Gateway:
         self.runtime = runtime
         self.routes = RouteTable(settings, provider_order(settings))
         self._members: OrderedDict[Target, Member | None] = OrderedDict()
+        self._hybrids: OrderedDict[tuple[int, ...], _KeptHybrid] = OrderedDict()
         self._lock = threading.Lock()
         self.same_wire = SameWire()
 
@@ -222,6 +229,27 @@ class Gateway:
             config = replace(config, model=target.model)
         return Member(target.provider, adapter.build(config), adapter)
 
+    def _hybrid(self, members: list[Member]) -> HybridChatModel:
+        """The app's hybrid model with `members` as they are, one copy kept per member list.
+
+        Why: a route's members are the same objects call after call (`member` caches
+        them), and copying the pydantic model per request was ~1% of a gateway call's
+        CPU. A request with tools or a format binds its own members and is not kept.
+        """
+        base = self.base
+        key = (id(base), *map(id, members))
+        with self._lock:
+            kept = self._hybrids.get(key)
+            if kept is not None and kept.base is base and kept.model.members == members:
+                self._hybrids.move_to_end(key)
+                return kept.model
+        model = base.with_members(members)
+        with self._lock:
+            self._hybrids[key] = _KeptHybrid(base, model)
+            while len(self._hybrids) > self._MEMBER_CACHE:
+                self._hybrids.popitem(last=False)
+        return model
+
     def prepare(self, request: ChatRequest, metadata: Mapping[str, Any]) -> PreparedCall:
         """Resolve the route (UnknownModelError: 404) and bind the request to its members."""
         route = self.routes.resolve(request.model, request.fallbacks)
@@ -232,9 +260,8 @@ class Gateway:
             ]
             cause = ProviderNotConfiguredError(missing)
             raise ProviderError(str(cause), [cause])
-        members = [_bound(m, request) for m in members]
-        base = self.base
-        model = base.with_members(members)
+        bound = [_bound(m, request) for m in members]
+        model = self._hybrid(members) if bound == members else self.base.with_members(bound)
         run_metadata: dict[str, Any] = {"feature": "gateway", "route": route.name, **metadata}
         if request.user:
             run_metadata.setdefault("user_id", request.user)
