@@ -33,17 +33,22 @@ class EventStreamResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         writer = asyncio.current_task()
         assert writer is not None
-        left = False
+        left = finished = False
+        # The handler has read the request body: what `receive` says next is the disconnect.
+        watcher: asyncio.Future[Message] = asyncio.ensure_future(receive())
 
         def on_message(waiter: asyncio.Future[Message]) -> None:
-            nonlocal left
-            answered = not waiter.cancelled() and waiter.exception() is None
-            if answered and waiter.result()["type"] == "http.disconnect":
+            nonlocal left, watcher
+            # `finished`: a callback already scheduled when the stream ended must not cancel.
+            if finished or waiter.cancelled() or waiter.exception() is not None:
+                return
+            if waiter.result()["type"] == "http.disconnect":
                 left = True
                 writer.cancel()
+            else:  # a body part nobody read: keep listening for the disconnect
+                watcher = asyncio.ensure_future(receive())
+                watcher.add_done_callback(on_message)
 
-        # The request body is read already: what `receive` says next is the disconnect.
-        watcher = asyncio.ensure_future(receive())
         watcher.add_done_callback(on_message)
         try:
             start = {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
@@ -51,14 +56,14 @@ class EventStreamResponse(Response):
             async for part in self.body_iterator:
                 await send({"type": "http.response.body", "body": part, "more_body": True})
             # Stop watching before the last write: a complete response reads as "disconnect".
-            watcher.remove_done_callback(on_message)
+            finished = True
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
             if left and writer.uncancel() == 0:
                 return  # the caller left: the body's cleanup has run; nothing more to write
             raise
         finally:
-            watcher.remove_done_callback(on_message)
+            finished = True
             watcher.cancel()
             aclose = getattr(self.body_iterator, "aclose", None)
             if aclose is not None:
