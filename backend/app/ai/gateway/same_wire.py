@@ -20,8 +20,10 @@ has the same path to Anthropic members (`same_wire_anthropic.py`); every other a
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+import contextlib
+import weakref
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 import anthropic
@@ -45,12 +47,11 @@ _LIMITS = ("max_tokens", "max_completion_tokens")
 
 
 class SameWire:
-    """Lean same-wire attempts for one gateway; SDK clients per event loop, bounded."""
-
-    _CLIENTS = 32
+    """Lean same-wire attempts for one gateway; an SDK client per (per-loop) model."""
 
     def __init__(self) -> None:
-        self._clients: OrderedDict[tuple[int, int], tuple[Any, Any, str]] = OrderedDict()
+        self._clients: dict[tuple[int, int], _Client] = {}
+        self._closing: set[asyncio.Task[None]] = set()
 
     @staticmethod
     def serves(member: Member, wire: str, body: Mapping[str, Any]) -> bool:
@@ -71,17 +72,21 @@ class SameWire:
         Why aiohttp: its C parser costs about half of httpx's pure-Python stack per call
         (`benchmarks.bench_gateway`); both SDKs ship it as their documented option for
         concurrency (`openai[aiohttp]` pins `httpx-aiohttp`, which Anthropic's uses too).
-        Keyed by the per-loop model, so a client never crosses event loops.
+        Keyed by the model and the loop, so a client never crosses event loops, and it lives
+        exactly as long as that model: when the model is dropped (its member left the
+        gateway's cache and no call holds it), the client's connections are closed on
+        its loop. A bounded cache that evicted would drop clients a call may still be
+        using, or leave their sessions open.
 
         Why the base URL: the SDK merges a relative path into its base URL by parsing
         both and building a third URL on every call (about 3% of a gateway call's CPU);
         an absolute URL, which `post` takes as it is, is parsed once.
         """
-        key = (id(model), id(asyncio.get_running_loop()))
+        loop = asyncio.get_running_loop()
+        key = (id(model), id(loop))
         entry = self._clients.get(key)
-        if entry is not None and entry[0] is model:
-            self._clients.move_to_end(key)
-            return entry[1], entry[2]
+        if entry is not None and entry.model() is model and entry.loop is loop:
+            return entry.client, entry.base
         if isinstance(model, ChatAnthropic):
             root: Any = model._async_client
             client = root.copy(http_client=anthropic.DefaultAioHttpClient(timeout=root.timeout))
@@ -90,17 +95,24 @@ class SameWire:
             client = root.copy(http_client=openai.DefaultAioHttpClient(timeout=root.timeout))
         base = str(client.base_url)
         base = base if base.endswith("/") else base + "/"
-        self._clients[key] = (model, client, base)
-        while len(self._clients) > self._CLIENTS:
-            self._clients.popitem(last=False)
+        finalizer = weakref.finalize(model, _forget, self._clients, self._closing, key, client, loop)
+        self._clients[key] = _Client(weakref.ref(model), client, base, loop, finalizer)
         return client, base
 
     async def aclose(self) -> None:
-        """Close the clients of the running loop (app shutdown); others end with their loop."""
-        loop = id(asyncio.get_running_loop())
-        for key in [k for k in self._clients if k[1] == loop]:
-            _, client, _ = self._clients.pop(key)
-            await client.close()
+        """Close every client (app shutdown): those of the running loop here, the others
+        on their own loops when these are still running."""
+        entries = list(self._clients.values())
+        self._clients.clear()
+        loop = asyncio.get_running_loop()
+        for entry in entries:
+            entry.finalizer.detach()
+            if entry.loop is loop:
+                await entry.client.close()
+            else:
+                _close_on(entry.loop, entry.client, self._closing)
+        if self._closing:
+            await asyncio.gather(*[t for t in self._closing if t.get_loop() is loop], return_exceptions=True)
 
     @staticmethod
     def body_for(model: ChatOpenAI, body: Mapping[str, Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -170,3 +182,39 @@ class SameWire:
                     yield chunk
         finally:
             await stream.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Client:
+    model: weakref.ref[Any]
+    client: Any
+    base: str
+    loop: asyncio.AbstractEventLoop
+    finalizer: weakref.finalize[Any, Any]
+
+
+def _forget(
+    clients: dict[tuple[int, int], _Client],
+    closing: set[asyncio.Task[None]],
+    key: tuple[int, int],
+    client: Any,
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    """The model of `client` is gone (GC, any thread): drop its entry, close it on its loop."""
+    entry = clients.get(key)
+    if entry is not None and entry.client is client:
+        del clients[key]
+    _close_on(loop, client, closing)
+
+
+def _close_on(loop: asyncio.AbstractEventLoop, client: Any, closing: set[asyncio.Task[None]]) -> None:
+    if loop.is_closed():
+        return  # its connections went with the loop
+
+    def start() -> None:
+        task = loop.create_task(client.close())
+        closing.add(task)
+        task.add_done_callback(closing.discard)
+
+    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+        loop.call_soon_threadsafe(start)
