@@ -139,6 +139,7 @@ def test_rate_limit_429_with_retry_after(
     assert limited, [r.status_code for r in statuses]
     assert limited[0].json()["error"]["type"] == "rate_limit_error"
     assert int(limited[0].headers["retry-after"]) >= 1
+    assert "x-should-retry" not in limited[0].headers  # a minute's limit: retrying helps
 
 
 def test_budget_spent_429_and_ledger_rows_carry_the_key_name(
@@ -149,6 +150,7 @@ def test_budget_spent_429_and_ledger_rows_carry_the_key_name(
     second = post(gateway, CHAT, {"model": "default", "messages": HELLO}, key=gateway.budget_key)
     assert second.status_code == 429 and second.json()["error"]["code"] == "insufficient_quota"
     assert int(second.headers["retry-after"]) > 0
+    assert second.headers["x-should-retry"] == "false"  # a day's budget: the SDK must not retry
     deadline = time.monotonic() + 30
     rows: list[tuple[str, str, str]] = []
     while time.monotonic() < deadline:

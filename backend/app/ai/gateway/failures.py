@@ -15,6 +15,7 @@ so SDK clients raise the exception class their users already handle:
 | 422    | every provider refused the content                                       |
 | 429    | the key's rate limit, concurrency cap or budget; or every provider 429'd |
 | 503    | every provider failed (attempts in the message), or none is configured   |
+|        | (then `x-should-retry: false`: retrying cannot help)                     |
 | 504    | the call deadline (`AI_REQUEST_DEADLINE`) ran out                        |
 """
 
@@ -52,11 +53,19 @@ class Failure:
     code: str | None = None
     param: str | None = None
     retry_after: float | None = None
+    retryable: bool = True
+    """False when retrying soon cannot help (nothing configured, a daily budget spent):
+    the answer says `x-should-retry: false`, the header the official OpenAI and Anthropic
+    SDKs read before their automatic retries, so a client fails at once instead of
+    retrying a 503 or 429 that will not change."""
 
     def headers(self) -> dict[str, str]:
-        if self.retry_after is None:
-            return {}
-        return {"Retry-After": str(max(1, math.ceil(self.retry_after)))}
+        headers: dict[str, str] = {}
+        if self.retry_after is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(self.retry_after)))
+        if not self.retryable:
+            headers["x-should-retry"] = "false"
+        return headers
 
 
 def from_provider_error(error: BaseException) -> Failure:
@@ -67,7 +76,7 @@ def from_provider_error(error: BaseException) -> Failure:
         return Failure(UNAVAILABLE, 503, describe(error), "ai_unavailable", retry_after=1)
     attempts = error.attempts
     if any(isinstance(e, ProviderNotConfiguredError) for e in error.exceptions):
-        return Failure(UNAVAILABLE, 503, error.message, "not_configured", retry_after=30)
+        return Failure(UNAVAILABLE, 503, error.message, "not_configured", retryable=False)
     if not attempts:
         if "context_window" in error.message:
             return Failure(INVALID, 400, error.message, "context_length_exceeded", "messages")

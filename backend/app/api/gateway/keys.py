@@ -171,6 +171,7 @@ class KeyGate:
                         f"spent (${spent:.4f}); it resets at 00:00 UTC.",
                         "insufficient_quota",
                         retry_after=math.ceil(reset),
+                        retryable=False,
                     )
                 )
         lease = self.limiter.acquire(key.client_id, cap=key.max_concurrent)
