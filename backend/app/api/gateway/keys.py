@@ -7,11 +7,15 @@ unset fields fall back to the service-wide limits.
 
 Lookups are cached for `GATEWAY_KEY_CACHE_SECONDS` (per app): the key store is a
 database, and a gateway in front of every AI call must not add a query to each one.
-A revoked key therefore stops working within that many seconds.
+A revoked key therefore stops working within that many seconds. When the cache runs out
+under load, the calls presenting that key wait for one lookup instead of each taking a
+worker thread and a database connection (a burst of 64 would otherwise queue on the
+connection pool).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -77,6 +81,7 @@ class KeyGate:
         self.limiter = limiter
         self.ttl = settings.GATEWAY_KEY_CACHE_SECONDS
         self._cache: dict[str, tuple[float, VirtualKey | None]] = {}
+        self._pending: dict[tuple[int, str], asyncio.Future[VirtualKey | None]] = {}
         self._lock = threading.Lock()
         self.spend: SpendStore = (
             RedisSpendStore(settings.AI_STATE_REDIS_URL, prefix=f"{settings.AI_STATE_KEY_PREFIX}:gateway:")
@@ -98,20 +103,31 @@ class KeyGate:
                     "missing_api_key",
                 )
             )
-        now = time.monotonic()
         cached = self._cache.get(presented)
-        if cached is not None and cached[0] > now:
-            found = cached[1]
-        else:
-            found = await run_in_threadpool(self._lookup, presented)
-            with self._lock:
-                if len(self._cache) >= _CACHE_SIZE:
-                    self._cache.clear()
-                self._cache[presented] = (now + self.ttl, found)
+        fresh = cached is not None and cached[0] > time.monotonic()
+        found = cached[1] if cached is not None and fresh else await self._looked_up(presented)
         if found is None:
             raise GatewayRefusal(
                 Failure(failures.AUTHENTICATION, 401, "The API key is unknown or revoked.", "invalid_api_key")
             )
+        return found
+
+    async def _looked_up(self, presented: str) -> VirtualKey | None:
+        """The key store's answer for `presented`: one lookup at a time per key (and loop)."""
+        flight = (id(asyncio.get_running_loop()), presented)
+        pending = self._pending.get(flight)
+        if pending is None:
+            pending = self._pending[flight] = asyncio.ensure_future(self._fetch(presented))
+            pending.add_done_callback(lambda _: self._pending.pop(flight, None))
+        # Shielded: a caller that goes away does not cancel the others' lookup.
+        return await asyncio.shield(pending)
+
+    async def _fetch(self, presented: str) -> VirtualKey | None:
+        found = await run_in_threadpool(self._lookup, presented)
+        with self._lock:
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[presented] = (time.monotonic() + self.ttl, found)
         return found
 
     def _lookup(self, presented: str) -> VirtualKey | None:
