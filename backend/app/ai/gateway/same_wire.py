@@ -85,7 +85,7 @@ class SameWire:
         loop = asyncio.get_running_loop()
         key = (id(model), id(loop))
         entry = self._clients.get(key)
-        if entry is not None and entry.model() is model and entry.loop is loop:
+        if entry is not None and entry.model() is model and entry.loop() is loop:
             return entry.client, entry.base
         if isinstance(model, ChatAnthropic):
             root: Any = model._async_client
@@ -95,8 +95,11 @@ class SameWire:
             client = root.copy(http_client=openai.DefaultAioHttpClient(timeout=root.timeout))
         base = str(client.base_url)
         base = base if base.endswith("/") else base + "/"
-        finalizer = weakref.finalize(model, _forget, self._clients, self._closing, key, client, loop)
-        self._clients[key] = _Client(weakref.ref(model), client, base, loop, finalizer)
+        # The loop is held weakly, here and in the finalizer: the loop keeps the per-loop
+        # model alive (`_LoopModels`), so a strong reference would keep both forever.
+        loop_ref = weakref.ref(loop)
+        finalizer = weakref.finalize(model, _forget, self._clients, self._closing, key, client, loop_ref)
+        self._clients[key] = _Client(weakref.ref(model), client, base, loop_ref, finalizer)
         return client, base
 
     async def aclose(self) -> None:
@@ -107,10 +110,10 @@ class SameWire:
         loop = asyncio.get_running_loop()
         for entry in entries:
             entry.finalizer.detach()
-            if entry.loop is loop:
+            if entry.loop() is loop:
                 await entry.client.close()
             else:
-                _close_on(entry.loop, entry.client, self._closing)
+                _close_on(entry.loop(), entry.client, self._closing)
         if self._closing:
             await asyncio.gather(*[t for t in self._closing if t.get_loop() is loop], return_exceptions=True)
 
@@ -189,7 +192,7 @@ class _Client:
     model: weakref.ref[Any]
     client: Any
     base: str
-    loop: asyncio.AbstractEventLoop
+    loop: weakref.ref[asyncio.AbstractEventLoop]
     finalizer: weakref.finalize[Any, Any]
 
 
@@ -198,17 +201,19 @@ def _forget(
     closing: set[asyncio.Task[None]],
     key: tuple[int, int],
     client: Any,
-    loop: asyncio.AbstractEventLoop,
+    loop: weakref.ref[asyncio.AbstractEventLoop],
 ) -> None:
     """The model of `client` is gone (GC, any thread): drop its entry, close it on its loop."""
     entry = clients.get(key)
     if entry is not None and entry.client is client:
         del clients[key]
-    _close_on(loop, client, closing)
+    _close_on(loop(), client, closing)
 
 
-def _close_on(loop: asyncio.AbstractEventLoop, client: Any, closing: set[asyncio.Task[None]]) -> None:
-    if loop.is_closed():
+def _close_on(
+    loop: asyncio.AbstractEventLoop | None, client: Any, closing: set[asyncio.Task[None]]
+) -> None:
+    if loop is None or loop.is_closed():
         return  # its connections went with the loop
 
     def start() -> None:

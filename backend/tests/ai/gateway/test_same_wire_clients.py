@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import weakref
 
 from langchain_anthropic import ChatAnthropic
 from langchain_openai import ChatOpenAI
@@ -60,3 +61,15 @@ def test_a_client_never_crosses_event_loops() -> None:
 
     clients = [asyncio.run(client_of_this_loop()) for _ in range(rounds)]
     assert len({id(c) for c in clients}) == rounds
+
+
+def test_a_finished_loop_is_not_kept_alive_by_its_clients() -> None:
+    same_wire, model = SameWire(), _openai()
+
+    async def use_a_client() -> weakref.ref[asyncio.AbstractEventLoop]:
+        same_wire._client(model)
+        return weakref.ref(asyncio.get_running_loop())
+
+    loop = asyncio.run(use_a_client())
+    gc.collect()
+    assert loop() is None
