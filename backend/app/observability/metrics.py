@@ -88,14 +88,15 @@ class MetricsObserver:
         self._child(self.latency, provider, record.outcome).observe(record.latency_ms / 1000.0)
         if record.failover:
             origin = record.arm or (record.attempts[0].provider if record.attempts else "none")
-            self.failovers.labels(origin, provider, record.failover_reason or "unknown").inc()
+            self._child(self.failovers, origin, provider, record.failover_reason or "unknown").inc()
         for attempt in record.attempts:
             if not attempt.ok:
-                self.errors.labels(attempt.provider, attempt.outcome, attempt.reason or "unknown").inc()
+                self._child(self.errors, attempt.provider, attempt.outcome, attempt.reason or "unknown").inc()
         for skipped in record.skipped:
-            self.skips.labels(skipped.get("provider", "?"), skipped.get("reason", "?").split(":")[0]).inc()
+            reason = skipped.get("reason", "?").split(":")[0]
+            self._child(self.skips, skipped.get("provider", "?"), reason).inc()
         if record.ttft_ms is not None:
-            self.ttft.labels(provider).observe(record.ttft_ms / 1000.0)
+            self._child(self.ttft, provider).observe(record.ttft_ms / 1000.0)
         for direction, count in token_counts(record.usage).items():
             if count:  # input (cached included), output, cache_read, cache_write
                 kind = direction.removesuffix("_tokens")

@@ -180,6 +180,8 @@ class PreparedCall:
 
 @dataclass(frozen=True, slots=True)
 class _KeptHybrid:
+    """A kept copy of `base` with a route's members; `base` is held so its id stays its own."""
+
     base: HybridChatModel
     model: HybridChatModel
 
@@ -237,10 +239,12 @@ class Gateway:
         CPU. A request with tools or a format binds its own members and is not kept.
         """
         base = self.base
+        # An entry holds its base and (through the copy) its members, so no other object
+        # can take one of the ids in its key while it is kept.
         key = (id(base), *map(id, members))
         with self._lock:
             kept = self._hybrids.get(key)
-            if kept is not None and kept.base is base and kept.model.members == members:
+            if kept is not None:
                 self._hybrids.move_to_end(key)
                 return kept.model
         model = base.with_members(members)

@@ -48,24 +48,28 @@ class GatewayFastLane:
 
     def __init__(self, app: ASGIApp, endpoints: dict[tuple[str, str], Endpoint]) -> None:
         self.app = app
-        self.endpoints = endpoints
-        self._served = RequestIdMiddleware(self._serve)
+        # Each endpoint as an ASGI app inside the request-id middleware, built once.
+        self._served = {key: RequestIdMiddleware(_asgi(endpoint)) for key, endpoint in endpoints.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._endpoint(scope) is not None:
-            await self._served(scope, receive, send)
+        served = self._served.get(_route_key(scope)) if scope["type"] == "http" else None
+        if served is not None:
+            await served(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
-    def _endpoint(self, scope: Scope) -> Endpoint | None:
-        path: str = scope["path"]
-        root = scope.get("root_path") or ""
-        if root and path.startswith(root):
-            path = path[len(root):]
-        return self.endpoints.get((scope["method"], path))
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = self._endpoint(scope)
-        assert endpoint is not None  # checked by __call__
+def _route_key(scope: Scope) -> tuple[str, str]:
+    path: str = scope["path"]
+    root = scope.get("root_path") or ""
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return scope["method"], path
+
+
+def _asgi(endpoint: Endpoint) -> ASGIApp:
+    async def serve(scope: Scope, receive: Receive, send: Send) -> None:
         response = await endpoint(Request(scope, receive, send))
         await response(scope, receive, send)
+
+    return serve

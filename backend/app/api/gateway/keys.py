@@ -104,8 +104,10 @@ class KeyGate:
                 )
             )
         cached = self._cache.get(presented)
-        fresh = cached is not None and cached[0] > time.monotonic()
-        found = cached[1] if cached is not None and fresh else await self._looked_up(presented)
+        if cached is not None and cached[0] > time.monotonic():
+            found = cached[1]
+        else:
+            found = await self._looked_up(presented)
         if found is None:
             raise GatewayRefusal(
                 Failure(failures.AUTHENTICATION, 401, "The API key is unknown or revoked.", "invalid_api_key")
