@@ -7,7 +7,7 @@ call wait for nothing. `x-should-retry: false` is the header both SDKs read firs
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import anthropic
 import httpx
@@ -31,27 +31,31 @@ def keyless(clean_env: None, tmp_path: object) -> Iterator[tuple[TestClient, lis
         yield client, sent
 
 
-def test_the_openai_sdk_fails_at_once_when_nothing_is_configured(
+def _ask_openai(client: TestClient) -> None:
+    sdk = openai.OpenAI(api_key="unused", base_url="http://testserver/v1", http_client=client)
+    sdk.chat.completions.create(model="default", messages=HELLO)  # type: ignore[arg-type]
+
+
+def _ask_anthropic(client: TestClient) -> None:
+    sdk = anthropic.Anthropic(api_key="unused", base_url="http://testserver", http_client=client)
+    sdk.messages.create(model="default", max_tokens=20, messages=HELLO)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("ask", "error"),
+    [(_ask_openai, openai.InternalServerError), (_ask_anthropic, anthropic.APIStatusError)],
+    ids=["openai", "anthropic"],
+)
+def test_the_official_sdks_fail_at_once_when_nothing_is_configured(
     keyless: tuple[TestClient, list[httpx.Request]],
+    ask: Callable[[TestClient], None],
+    error: type[openai.APIStatusError] | type[anthropic.APIStatusError],
 ) -> None:
     client, sent = keyless
-    sdk = openai.OpenAI(api_key="unused", base_url="http://testserver/v1", http_client=client)
-    with pytest.raises(openai.InternalServerError) as raised:
-        sdk.chat.completions.create(model="default", messages=HELLO)  # type: ignore[arg-type]
+    with pytest.raises(error) as raised:
+        ask(client)
     assert len(sent) == 1  # no retry
     assert raised.value.status_code == 503
     assert raised.value.response.headers["x-should-retry"] == "false"
     assert "retry-after" not in raised.value.response.headers
     assert "OPENAI_API_KEY" in raised.value.message
-
-
-def test_the_anthropic_sdk_fails_at_once_when_nothing_is_configured(
-    keyless: tuple[TestClient, list[httpx.Request]],
-) -> None:
-    client, sent = keyless
-    sdk = anthropic.Anthropic(api_key="unused", base_url="http://testserver", http_client=client)
-    with pytest.raises(anthropic.APIStatusError) as raised:
-        sdk.messages.create(model="default", max_tokens=20, messages=HELLO)  # type: ignore[arg-type]
-    assert len(sent) == 1
-    assert raised.value.status_code == 503
-    assert raised.value.response.headers["x-should-retry"] == "false"
