@@ -47,31 +47,34 @@ def _chunk(delta: dict[str, object], finish: str | None = None, usage: dict[str,
     }
     if usage:
         body["usage"] = usage
-    return b"data: " + json.dumps(body).encode() + b"\n\n"
+    return b"data: " + json.dumps(body).encode()
 
 
-_EVENTS = b"".join(
-    [
-        _chunk({"role": "assistant", "content": ""}),
-        *(_chunk({"content": word}) for word in ("Hello", " from", " the", " fake", " upstream.")),
-        _chunk({}, "stop"),
-        _chunk({}, usage={"prompt_tokens": 9, "completion_tokens": 6, "total_tokens": 15}),
-        b"data: [DONE]\n\n",
-    ]
-)
+_EVENTS = [
+    _chunk({"role": "assistant", "content": ""}),
+    *(_chunk({"content": word}) for word in ("Hello", " from", " the", " fake", " upstream.")),
+    _chunk({}, "stop"),
+    _chunk({}, usage={"prompt_tokens": 9, "completion_tokens": 6, "total_tokens": 15}),
+    b"data: [DONE]",
+]
 
-_JSON_RESPONSE = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-    + str(len(_COMPLETION)).encode()
-    + b"\r\n\r\n"
-    + _COMPLETION
-)
-# Chunked, as the real API streams (one HTTP chunk per event).
-_STREAM_RESPONSE = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
-    + b"".join(b"%x\r\n%s\n\n\r\n" % (len(e) + 2, e) for e in _EVENTS.split(b"\n\n") if e)
-    + b"0\r\n\r\n"
-)
+
+def _json(body: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (
+        len(body), body)
+
+
+def _sse(events: list[bytes]) -> bytes:
+    """Chunked, as the real APIs stream (one HTTP chunk per event)."""
+    return (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+        + b"".join(b"%x\r\n%s\n\n\r\n" % (len(e) + 2, e) for e in events)
+        + b"0\r\n\r\n"
+    )
+
+
+_JSON_RESPONSE = _json(_COMPLETION)
+_STREAM_RESPONSE = _sse(_EVENTS)
 _MESSAGE = json.dumps(
     {
         "id": "msg_bench",
@@ -107,31 +110,12 @@ _MESSAGE_EVENTS = [
 ]
 
 
-def _json(body: bytes) -> bytes:
-    return b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (
-        len(body), body)
-
-
-def _sse(events: list[bytes]) -> bytes:
-    """Chunked, as the real APIs stream (one HTTP chunk per event)."""
-    return (
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
-        + b"".join(b"%x\r\n%s\n\n\r\n" % (len(e) + 2, e) for e in events)
-        + b"0\r\n\r\n"
-    )
-
-
 _MESSAGE_RESPONSE = _json(_MESSAGE)
 _MESSAGE_STREAM_RESPONSE = _sse(_MESSAGE_EVENTS)
 _MODELS = json.dumps(
     {"object": "list", "data": [{"id": "gpt-4o", "object": "model", "created": 0, "owned_by": "bench"}]}
 ).encode()
-_MODELS_RESPONSE = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-    + str(len(_MODELS)).encode()
-    + b"\r\n\r\n"
-    + _MODELS
-)
+_MODELS_RESPONSE = _json(_MODELS)
 
 
 class _Upstream(asyncio.Protocol):
