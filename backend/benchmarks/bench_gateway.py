@@ -12,6 +12,10 @@ Every side runs as one process (one worker) in front of the same fast fake upstr
 * throughput at 64 concurrent requests, non-streamed and streamed (to the last byte);
 * CPU-seconds the gateway process spent per 1,000 requests (from /proc, user + system).
 
+Each run also measures the official OpenAI SDK alone against the same upstream
+(`benchmarks.sdk_floor`): what Tandem's upstream calls cost before any gateway work, the
+lower bound of any gateway that makes its provider calls through the SDK.
+
 Sides that are not installed are reported as such, not skipped silently:
     LiteLLM:  cd backend && UV_PROJECT_ENVIRONMENT=.venv-bench .venv/bin/uv sync --frozen --no-dev \
                   --group bench-litellm
@@ -273,6 +277,53 @@ def median(side: Side, key: str) -> float:
     return statistics.median(r[key] for r in side.results)
 
 
+def measure_sdk_floor(upstream: int, sequential: int, total: int) -> dict[str, float]:
+    """One run of `benchmarks.sdk_floor` (the official SDK alone), in its own process."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.sdk_floor", "--port", str(upstream),
+         "--sequential", str(sequential), "--requests", str(total)],
+        cwd=BACKEND, capture_output=True, check=True, timeout=600,
+    )
+    return dict(json.loads(done.stdout))
+
+
+def floor_report(upstream: Side, floors: list[dict[str, float]], portkey: Side | None) -> str:
+    """The SDK-alone table: what any gateway calling its provider through the SDK pays."""
+    def mid(key: str) -> float:
+        return statistics.median(f[key] for f in floors)
+
+    lines = [
+        "",
+        "The official OpenAI SDK alone, no server (`benchmarks.sdk_floor`): the floor of a "
+        "gateway that calls its provider through it",
+        "",
+        "| read as | added p50 ms | added p99 ms | req/s c=64 | CPU-s/1000 |",
+        "|---|---|---|---|---|",
+    ]
+    for name, label in (("plain", "non-streamed"), ("stream", "stream, SDK-decoded"),
+                        ("raw_stream", "stream, raw bytes")):
+        lines.append(
+            f"| {label} | {mid(f'{name}_p50_ms') - median(upstream, 'p50_ms'):+.2f} | "
+            f"{mid(f'{name}_p99_ms') - median(upstream, 'p99_ms'):+.2f} | {mid(f'{name}_rps'):.0f} | "
+            f"{mid(f'{name}_cpu_per_1000'):.2f} |"
+        )
+    if portkey is not None:
+        def left(gateway_key: str, floor_key: str) -> float:  # paired run by run: the VM's speed drifts
+            return statistics.median(
+                run[gateway_key] - floor[floor_key]
+                for run, floor in zip(portkey.results, floors, strict=True)
+            )
+
+        lines += [
+            "",
+            "CPU-s per 1,000 left for everything else, to cost no more than Portkey (median of the "
+            f"runs' differences): non-streamed {left('cpu_per_1000', 'plain_cpu_per_1000'):.2f}, "
+            f"streamed {left('stream_cpu_per_1000', 'stream_cpu_per_1000'):.2f} "
+            f"(raw bytes {left('stream_cpu_per_1000', 'raw_stream_cpu_per_1000'):.2f})",
+        ]
+    return "\n".join(lines)
+
+
 def report(sides: list[Side], missing: list[str], runs: int) -> str:
     base = sides[0]
     lines = [
@@ -328,11 +379,16 @@ def main() -> None:
                     missing.append(f"{name} (not installed, see the module docstring)")
                 else:
                     sides.append(side)
+            floors: list[dict[str, float]] = []
             for run in range(args.runs):
                 for side in sides:  # interleaved, so load from other users hits every side alike
                     side.results.append(measure(side, args.sequential, args.requests))
                     print(f"run {run + 1} {side.name}: {side.results[-1]}", flush=True)
+                floors.append(measure_sdk_floor(upstream_port, args.sequential, args.requests))
+                print(f"run {run + 1} the SDK alone: {floors[-1]}", flush=True)
             print(report(sides, missing, args.runs))
+            portkey = next((s for s in sides if s.name == "Portkey gateway"), None)
+            print(floor_report(sides[0], floors, portkey))
         finally:
             for side in sides:
                 if side.process is not None:
