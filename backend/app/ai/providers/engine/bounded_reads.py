@@ -1,11 +1,11 @@
 """Bounded waits for a stream: the first-token and idle timeouts, sync and async.
 
-The async form (`bounded_chunks`) is `asyncio.timeout` around each `anext`.
+The async form (`bounded_chunks`) bounds each `anext` on one lazily moved timer (`WaitBound`).
 
-Why a reader thread: the async engine bounds each wait with `asyncio.timeout`, but a
-sync SDK stream blocks the calling thread inside a socket read that nothing can
-interrupt, so a provider that sent headers and then nothing would hold the call for the
-SDK's whole read timeout. Here one short-lived thread per attempt pulls the provider's
+Why a reader thread: the async engine cancels a wait that runs out, but a sync SDK
+stream blocks the calling thread inside a socket read that nothing can interrupt, so a
+provider that sent headers and then nothing would hold the call for the SDK's whole read
+timeout. Here one short-lived thread per attempt pulls the provider's
 stream into a queue and the caller waits on the queue with the bound it needs
 (`AI_FIRST_TOKEN_TIMEOUT` before content, `AI_STREAM_IDLE_TIMEOUT` after). An abandoned
 stream is closed by its reader thread (a generator can only be closed by the thread
@@ -91,18 +91,95 @@ class BoundedReader(Generic[T]):
 
 
 async def bounded_chunks(inner: AsyncIterator[T], call: CallState, scope: AttemptScope) -> AsyncIterator[T]:
-    """The async form: each `anext` bounded by `call.chunk_wait(scope)` with
-    `asyncio.timeout`; a wait that runs out raises `call.wait_error(scope)`. Closing
-    `inner` stays with the caller, which owns it."""
-    while True:
-        try:
-            async with asyncio.timeout(call.chunk_wait(scope)):
+    """The async form: each `anext` bounded by `call.chunk_wait(scope)` (`WaitBound`); a
+    wait that runs out raises `call.wait_error(scope)`. Only the waits are bounded, not
+    the time the consumer holds a chunk. Closing `inner` stays with the caller, which owns it."""
+    bound = WaitBound()
+    try:
+        while True:
+            bound.arm(call.chunk_wait(scope))
+            try:
                 chunk = await anext(inner)
-        except StopAsyncIteration:
+            except StopAsyncIteration:
+                return
+            except asyncio.CancelledError:
+                if bound.settle():  # the bound's own cancellation, nobody else's
+                    raise call.wait_error(scope) from TimeoutError()
+                raise
+            finally:
+                bound.disarm()
+            bound.settle()  # ran out just as the chunk came: the chunk counts
+            yield chunk
+    finally:
+        bound.close()
+
+
+class WaitBound:
+    """The deadline of one stream's successive waits, kept on one timer that moves lazily.
+
+    Why not `asyncio.timeout` around each `anext`: that builds a timeout and schedules and
+    cancels a loop timer for every chunk, about 4% of a streamed gateway call's CPU
+    (docs/BENCHMARKS.md, "Gateway"), and asyncio has no timeout whose deadline moves
+    without rescheduling. Here `arm` only records the wait's deadline and task; the single
+    timer, when it fires, re-arms itself at the current deadline if that moved later, and
+    cancels the task only when an armed wait really ran past its deadline. A deadline
+    earlier than the timer's moves the timer. The cancellation is withdrawn the way
+    `asyncio.timeout` withdraws its own (`settle`), so a caller's cancel stays a cancel.
+    """
+
+    __slots__ = ("_cancelling", "_fired", "_handle", "_loop", "_task", "_when")
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._when: float | None = None
+        self._task: asyncio.Task[object] | None = None
+        self._cancelling = 0
+        self._handle: asyncio.TimerHandle | None = None
+        self._fired = False
+
+    def arm(self, seconds: float) -> None:
+        """A wait of at most `seconds` starts now, in the running task."""
+        when = self._loop.time() + seconds
+        task = asyncio.current_task()
+        assert task is not None
+        self._when, self._task, self._cancelling = when, task, task.cancelling()
+        handle = self._handle
+        if handle is None or handle.when() > when:
+            if handle is not None:
+                handle.cancel()
+            self._handle = self._loop.call_at(when, self._check)
+
+    def disarm(self) -> None:
+        """The wait ended: nothing is cancelled until the next `arm`."""
+        self._when = None
+
+    def settle(self) -> bool:
+        """Withdraw the bound's cancellation if it fired; True when it was the only one
+        asked of the task (then the wait ran out; otherwise the task is being cancelled)."""
+        if not self._fired:
+            return False
+        self._fired = False
+        assert self._task is not None
+        return self._task.uncancel() <= self._cancelling
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._when = None
+
+    def _check(self) -> None:
+        assert self._handle is not None
+        set_for, self._handle = self._handle.when(), None
+        when = self._when
+        if when is None:  # no wait under way: the next `arm` sets a timer
             return
-        except TimeoutError as timeout:
-            raise call.wait_error(scope) from timeout
-        yield chunk
+        if when > set_for:  # the deadline moved on since the timer was set
+            self._handle = self._loop.call_at(when, self._check)
+            return
+        assert self._task is not None
+        self._fired = True
+        self._task.cancel()
 
 
 class _Raised:
