@@ -76,5 +76,6 @@ def test_refresh_stores_without_reading_and_a_hit_costs_nothing(cache: ResponseC
         other_ids = ranking_schema("JobRanking", "job_id", [3, 4], ["reasons"])
         assert await answers("use").lookup(key, other_ids) is None  # does not parse: a miss
         assert cache.counters["hits"] == 1 and len(hits) == 1
+        assert cache.counters["misses"] == 3  # another order, the incomplete one, the unusable hit
 
     asyncio.run(scenario())

@@ -114,8 +114,7 @@ class ModelAnswerCache:
         try:
             parsed = schema.model_validate(hit.body.get("output") or {})
         except ValidationError:
-            self.cache.counters["hits"] -= 1
-            self.cache.counters["misses"] += 1
+            self.cache.unusable_hit()
             logger.warning("response cache: %s entry does not fit its schema; asking the model", self.feature)
             return None
         served = ServedBy(

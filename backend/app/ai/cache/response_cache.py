@@ -105,6 +105,11 @@ class ResponseCache:
         self.counters["hits"] += 1
         return CachedAnswer(entry["body"], float(entry["stored_at"]))
 
+    def unusable_hit(self) -> None:
+        """A hit its reader could not use (the entry no longer fits its schema): a miss."""
+        self.counters["hits"] -= 1
+        self.counters["misses"] += 1
+
     async def put(self, key: str, feature: str, body: Mapping[str, Any], cacheable: bool) -> bool:
         """Store `body` when `cacheable` and small enough; True when stored."""
         if not cacheable:
