@@ -103,12 +103,13 @@ async def bounded_chunks(inner: AsyncIterator[T], call: CallState, scope: Attemp
             except StopAsyncIteration:
                 return
             except asyncio.CancelledError:
-                if bound.settle():  # the bound's own cancellation, nobody else's
+                if bound.end_wait():  # the bound's own cancellation, nobody else's
                     raise call.wait_error(scope) from TimeoutError()
                 raise
             finally:
-                bound.disarm()
-            bound.settle()  # ran out just as the chunk came: the chunk counts
+                # However the wait ended -- a chunk, the end, an error, a cancel the stream
+                # swallowed -- a cancellation the bound asked for is withdrawn.
+                bound.end_wait()
             yield chunk
     finally:
         bound.close()
@@ -124,7 +125,7 @@ class WaitBound:
     timer, when it fires, re-arms itself at the current deadline if that moved later, and
     cancels the task only when an armed wait really ran past its deadline. A deadline
     earlier than the timer's moves the timer. The cancellation is withdrawn the way
-    `asyncio.timeout` withdraws its own (`settle`), so a caller's cancel stays a cancel.
+    `asyncio.timeout` withdraws its own (`end_wait`), so a caller's cancel stays a cancel.
     """
 
     __slots__ = ("_cancelling", "_fired", "_handle", "_loop", "_task", "_when")
@@ -149,13 +150,12 @@ class WaitBound:
                 handle.cancel()
             self._handle = self._loop.call_at(when, self._check)
 
-    def disarm(self) -> None:
-        """The wait ended: nothing is cancelled until the next `arm`."""
+    def end_wait(self) -> bool:
+        """The wait ended: nothing is cancelled until the next `arm`, and the bound's
+        cancellation, if it fired, is withdrawn. True when it fired and was the only one
+        asked of the task (the wait ran out; otherwise the task is being cancelled).
+        A second call for the same wait does nothing and says False."""
         self._when = None
-
-    def settle(self) -> bool:
-        """Withdraw the bound's cancellation if it fired; True when it was the only one
-        asked of the task (then the wait ran out; otherwise the task is being cancelled)."""
         if not self._fired:
             return False
         self._fired = False

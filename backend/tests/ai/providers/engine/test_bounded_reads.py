@@ -122,6 +122,26 @@ async def test_an_outer_timeout_stays_the_outer_timeout_not_a_stream_wait() -> N
     assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
 
 
+async def test_a_stream_that_swallows_the_bounds_cancel_leaves_none_on_the_task() -> None:
+    """A provider stream that catches the cancellation and just ends: the reader gets a
+    normal end, and no cancel request stays on its task (a later `asyncio.timeout` in
+    it would report a timeout as a cancellation)."""
+
+    async def swallowing() -> AsyncIterator[int]:
+        yield 0
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            return
+
+    chunks = [c async for c in bounded(swallowing(), Waits(0.1))]
+    assert chunks == [0]
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.05):
+            await asyncio.sleep(1)
+
+
 async def test_a_stream_left_early_leaves_no_timer_behind() -> None:
     stream = bounded(paced(0, 0), Waits(0.05))
     assert await anext(stream) == 0
