@@ -36,6 +36,8 @@ from typing import Any
 import openai
 import uvloop
 
+from benchmarks.bench_gateway import percentile
+
 BODY: dict[str, Any] = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Say hello."}]}
 STREAM_BODY: dict[str, Any] = {**BODY, "stream": True, "stream_options": {"include_usage": True}}
 #: The header the SDK's `with_streaming_response` sets: `post` hands back the raw response.
@@ -91,11 +93,6 @@ async def _run(
     return latencies, time.perf_counter() - wall, _cpu() - cpu
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 async def measure(port: int, sequential: int, total: int) -> dict[str, float]:
     client = openai.AsyncOpenAI(
         api_key="sk-bench", base_url=f"http://127.0.0.1:{port}/v1",
@@ -106,8 +103,8 @@ async def measure(port: int, sequential: int, total: int) -> dict[str, float]:
         for name, call in _readers(client, f"http://127.0.0.1:{port}/v1/chat/completions").items():
             await _run(call, 8, 100)  # warm-up: connections, imports
             latencies, _, _ = await _run(call, 1, sequential)
-            figures[f"{name}_p50_ms"] = _percentile(latencies, 0.5) * 1000
-            figures[f"{name}_p99_ms"] = _percentile(latencies, 0.99) * 1000
+            figures[f"{name}_p50_ms"] = percentile(latencies, 0.5) * 1000
+            figures[f"{name}_p99_ms"] = percentile(latencies, 0.99) * 1000
             _, wall, cpu = await _run(call, 64, total)
             figures[f"{name}_rps"] = total / wall
             figures[f"{name}_cpu_per_1000"] = cpu * 1000 / total
